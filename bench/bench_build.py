@@ -1,0 +1,189 @@
+"""Build speed and memory benchmark (not a test: prints tables for the README).
+
+    python bench/bench_build.py [--sizes 500,2000,5000] [--compare 2000] [--skip-plain]
+
+1. Seconds and peak RSS per stage for cold builds (empty embedding and
+   reduction caches, shipped demo vectors disabled) at several corpus sizes
+   sampled from the Daily Papers archive.
+2. Side by side on the same papers: this project cold, this project warm with
+   another topic size (in-process, as the dashboard does it, and as a new CLI
+   process), and plain BERTopic with its defaults and the same bundled model,
+   with each one's ratio to plain BERTopic.
+Each build runs in its own process so peaks and imports are not shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+STAGES = ["load", "embed", "reduce", "cluster", "represent", "themes", "map", "trends", "metrics", "write"]
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class StagePeaks:
+    """Samples RSS every 20 ms and attributes the peak to the stage in progress."""
+
+    def __init__(self):
+        self.stage = "start"
+        self.peaks: dict[str, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while not self._stop.is_set():
+            self.peaks[self.stage] = max(self.peaks.get(self.stage, 0.0), rss_mb())
+            time.sleep(0.02)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    def progress(self, stage: str, fraction: float, message: str) -> None:
+        self.stage = "cluster" if stage == "cluster" else stage
+
+
+def sample_corpus(n: int, out: Path) -> Path:
+    import pandas as pd
+
+    frame = pd.read_parquet(ROOT / "data" / "hf_daily_papers.parquet")
+    frame.sample(n=min(n, len(frame)), random_state=0).to_parquet(out, index=False)
+    return out
+
+
+def child_build(args) -> None:
+    """One build in this process; prints a JSON line with stage seconds and peaks."""
+    from analysis.config import BuildConfig
+    from analysis.run import build, save_run, with_overrides
+
+    config = with_overrides(BuildConfig(), **json.loads(args.overrides))
+    t0 = time.perf_counter()
+    with StagePeaks() as peaks:
+        res = build([args.input], config, cache_dir=args.cache, progress=peaks.progress)
+        peaks.stage = "write"
+        save_run(res, Path(args.cache) / "run")
+        if args.warm_topic_size:
+            t1 = time.perf_counter()
+            build([args.input], with_overrides(config, min_topic_size=args.warm_topic_size), cache_dir=args.cache)
+            warm = time.perf_counter() - t1
+        else:
+            warm = None
+    print(json.dumps({"total": time.perf_counter() - t0 - (warm or 0), "warm_in_process": warm,
+                      "seconds": res.meta["seconds"], "peaks": peaks.peaks, "topics": res.meta["counts"]["topics"],
+                      "papers": res.meta["counts"]["kept"]}))
+
+
+def child_plain(args) -> None:
+    import pandas as pd
+    from bertopic import BERTopic
+    from sentence_transformers import SentenceTransformer
+
+    from analysis.embed import bundled_model_path
+
+    t0 = time.perf_counter()
+    frame = pd.read_parquet(args.input)
+    docs = (frame["title"] + ". " + frame["abstract"]).tolist()
+    with StagePeaks() as peaks:
+        model = BERTopic(embedding_model=SentenceTransformer(str(bundled_model_path()), device="cpu"))
+        topics, _ = model.fit_transform(docs)
+    print(json.dumps({"total": time.perf_counter() - t0, "peaks": peaks.peaks,
+                      "topics": len(set(topics) - {-1}), "papers": len(docs)}))
+
+
+def spawn(mode: str, input_path: Path, cache: Path, overrides: dict | None = None, warm: int | None = None) -> dict:
+    env = {**os.environ, "PAPERTOPICS_NO_SHIPPED_EMBEDDINGS": "1", "HF_HUB_OFFLINE": "1"}
+    cmd = [sys.executable, __file__, "--child", mode, "--input", str(input_path), "--cache", str(cache),
+           "--overrides", json.dumps(overrides or {})]
+    if warm:
+        cmd += ["--warm-topic-size", str(warm)]
+    t0 = time.perf_counter()
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result["wall"] = time.perf_counter() - t0
+    return result
+
+
+def cli_wall(input_path: Path, cache: Path, topic_size: int) -> float:
+    env = {**os.environ, "PAPERTOPICS_NO_SHIPPED_EMBEDDINGS": "1"}
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "analysis", "build", str(input_path), "--out", str(cache / "cli-run"),
+                    "--cache", str(cache), "--min-topic-size", str(topic_size), "--quiet"],
+                   cwd=ROOT, env=env, capture_output=True, check=True)
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--sizes", default="500,2000,5000")
+    p.add_argument("--compare", type=int, default=2000)
+    p.add_argument("--skip-plain", action="store_true")
+    p.add_argument("--child", choices=["build", "plain"])
+    p.add_argument("--input")
+    p.add_argument("--cache")
+    p.add_argument("--overrides", default="{}")
+    p.add_argument("--warm-topic-size", type=int, default=None)
+    args = p.parse_args()
+    if args.child == "build":
+        return child_build(args)
+    if args.child == "plain":
+        return child_plain(args)
+
+    print(f"# bench_build {date.today()} on {platform.machine()}, {os.cpu_count()} cores, Python "
+          f"{platform.python_version()}\n")
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        print("## Cold builds: seconds per stage (peak RSS MB)\n")
+        print("| papers | " + " | ".join(STAGES) + " | total s | peak MB | topics |")
+        print("|---" * (len(STAGES) + 4) + "|")
+        for n in [int(s) for s in args.sizes.split(",") if s]:
+            data = sample_corpus(n, tmp / f"sample{n}.parquet")
+            r = spawn("build", data, tmp / f"cache{n}")
+            cells = [f"{r['seconds'].get(s, 0):.1f} ({r['peaks'].get(s, 0):.0f})" for s in STAGES]
+            print(f"| {r['papers']} | " + " | ".join(cells) +
+                  f" | {r['wall']:.1f} | {max(r['peaks'].values()):.0f} | {r['topics']} |", flush=True)
+
+        n = args.compare
+        data = sample_corpus(n, tmp / f"compare{n}.parquet")
+        cache = tmp / "compare-cache"
+        cold = spawn("build", data, cache, warm=None)
+        auto = cold["topics"]
+        warm = spawn("build", data, cache, warm=17)
+        cli = cli_wall(data, cache, 23)
+        rows = [("this project, cold (empty caches)", cold["wall"]),
+                ("this project, warm, other topic size (in-process, dashboard)", warm["warm_in_process"]),
+                ("this project, warm, other topic size (new CLI process)", cli)]
+        if not args.skip_plain:
+            plain = spawn("plain", data, tmp / "plain")
+            rows.append(("plain BERTopic, defaults, same bundled model", plain["wall"]))
+        base = rows[-1][1] if not args.skip_plain else None
+        print(f"\n## Side by side on the same {n} Daily Papers ({auto} topics by default)\n")
+        print("| build | seconds | ratio to plain BERTopic |\n|---|---|---|")
+        for name, secs in rows:
+            ratio = f"{secs / base:.2f}x" if base else "n/a"
+            print(f"| {name} | {secs:.1f} | {ratio} |")
+
+
+if __name__ == "__main__":
+    main()

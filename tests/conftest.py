@@ -1,0 +1,45 @@
+"""Shared fixtures: real data paths, a persistent test cache, and one seed-page run per session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("PAPERTOPICS_SHARED", ROOT.parent / "shared" / "data"))
+SEED_PAGE = ROOT / "data" / "daily_papers_page.txt"
+#: Persistent across test sessions so reruns don't re-embed; keyed by model+text, so never stale.
+TEST_CACHE = Path(os.environ.get("PAPERTOPICS_TEST_CACHE", ROOT / ".cache" / "test-cache"))
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("NUMBA_CACHE_DIR", str(TEST_CACHE / "numba"))
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED.is_dir():
+        pytest.skip(f"shared data not found at {SHARED}")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def seed_page() -> Path:
+    return SEED_PAGE
+
+
+@pytest.fixture(scope="session")
+def cache_dir() -> Path:
+    TEST_CACHE.mkdir(parents=True, exist_ok=True)
+    return TEST_CACHE
+
+
+@pytest.fixture(scope="session")
+def seed_run(tmp_path_factory, cache_dir) -> Path:
+    """The seed page built once with default settings: the run most tests read."""
+    from analysis.run import build, save_run
+
+    out = tmp_path_factory.mktemp("runs") / "seed"
+    return save_run(build([SEED_PAGE], cache_dir=cache_dir), out)

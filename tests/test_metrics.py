@@ -1,0 +1,70 @@
+"""Metric functions against values computed by hand on tiny corpora."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from analysis.metrics import agreement, npmi_coherence, silhouette, topic_diversity
+
+DOCS = ["apple banana", "apple banana cherry", "apple cherry", "durian"]
+
+
+def test_npmi_by_hand():
+    # p(apple)=3/4, p(banana)=2/4, p(apple,banana)=2/4
+    expected = math.log(0.5 / (0.75 * 0.5)) / -math.log(0.5)
+    got = npmi_coherence(DOCS, {0: ["apple", "banana"]})[0]
+    assert got == pytest.approx(expected, abs=1e-9)
+    assert got == pytest.approx(0.41504, abs=1e-4)
+
+
+def test_npmi_of_words_never_together_is_about_minus_one():
+    # p(banana)=1/2, p(durian)=1/4, never together: gensim's epsilon gives (log eps - log 1/8) / -log eps
+    eps = 1e-12
+    expected = (math.log(eps) - math.log(0.125)) / -math.log(eps)
+    assert npmi_coherence(DOCS, {0: ["banana", "durian"]})[0] == pytest.approx(expected, abs=1e-9)
+
+
+def test_npmi_always_together_is_one():
+    assert npmi_coherence(["x y", "x y", "z"], {0: ["x", "y"]})[0] == pytest.approx(1.0, abs=1e-6)
+
+
+def test_npmi_averages_pairs_and_matches_phrases():
+    docs = ["neural network pruning", "neural network", "pruning"]
+    per = npmi_coherence(docs, {0: ["neural network", "pruning", "neural"]})[0]
+    p_nn, p_pr = 2 / 3, 2 / 3
+    pair1 = math.log((1 / 3) / (p_nn * p_pr)) / -math.log(1 / 3)   # neural network & pruning
+    pair2 = 1.0                                                    # 'neural network' & 'neural' co-occur always
+    pair3 = pair1                                                  # neural & pruning
+    assert per == pytest.approx((pair1 + pair2 + pair3) / 3, abs=1e-9)
+
+
+def test_diversity_by_hand():
+    assert topic_diversity({0: ["a b", "c"], 1: ["a", "d"]}) == pytest.approx(4 / 5)
+    assert topic_diversity({0: ["x", "y"], 1: ["x", "y"]}) == pytest.approx(0.5)
+    assert topic_diversity({0: [f"w{i}" for i in range(30)]}, top_n=25) == 1.0
+
+
+def test_silhouette_separated_vs_mixed():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(0, 0.1, (20, 2)), rng.normal(5, 0.1, (20, 2))
+    X = np.vstack([a, b])
+    good = silhouette(X, np.array([0] * 20 + [1] * 20))
+    bad = silhouette(X, np.array([0, 1] * 20))
+    assert good > 0.9 and bad < 0.05
+    assert silhouette(X, np.zeros(40, dtype=int)) is None
+
+
+def test_agreement_perfect_and_permuted():
+    perfect = agreement(["a", "a", "b", "b"], [1, 1, 0, 0])
+    assert perfect["nmi"] == pytest.approx(1.0) and perfect["ari"] == pytest.approx(1.0)
+    none = agreement(["a", "b", "a", "b"], [0, 0, 1, 1])
+    assert none["nmi"] == pytest.approx(0.0, abs=1e-9) and none["ari"] < 0
+
+
+def test_npmi_terms_differing_only_in_punctuation():
+    docs = ["retrieval-augmented generation", "retrieval augmented models", "vision"]
+    per = npmi_coherence(docs, {0: ["retrieval-augmented", "retrieval augmented", "vision"]})[0]
+    assert -1 <= per <= 1
