@@ -56,6 +56,13 @@ def make_parser() -> argparse.ArgumentParser:
                    help="year for page dates without one (default: latest such date not after today)")
     b.add_argument("--cache", type=Path, default=None, metavar="DIR",
                    help="embedding/reduction cache (default: $PAPERTOPICS_CACHE or ~/.cache/paper-topics)")
+    b.add_argument("--engine", choices=["local", "ray"], default="local",
+                   help="where embedding and out-of-sample assignment run (default: this process)")
+    b.add_argument("--ray-address", default=None, metavar="ADDR",
+                   help="join this Ray cluster (default: $RAY_ADDRESS, else start a local one)")
+    b.add_argument("--fit-sample", type=_positive_int, default=None, metavar="N",
+                   help="fit topics on at most N papers (date-stratified sample), assign the rest "
+                        "(default 50000)")
     b.add_argument("--quiet", action="store_true", help="no progress output")
 
     e = sub.add_parser("evaluate", help="compare a run's topics with reference labels",
@@ -100,15 +107,20 @@ def cmd_build(args) -> int:
     changes = {k: v for k, v in {
         "model": args.embedder, "max_seq_length": args.max_seq_length, "min_topic_size": args.min_topic_size,
         "representation": args.representation, "seed": args.seed, "year": args.year,
-        "themes_file": args.themes}.items() if v is not None}
+        "themes_file": args.themes, "fit_sample": args.fit_sample}.items() if v is not None}
     if args.keep_outliers:
         changes["reduce_outliers"] = False
     config = with_overrides(BuildConfig(), **changes)
+    from .engines import make_engine
     from .themes import load_themes
 
     themes = load_themes(args.themes)  # fail fast on a bad theme file, before any heavy work
-    result = build(args.inputs, config, cache_dir=args.cache, themes=themes,
-                   progress=_progress_printer(args.quiet), show_bars=not args.quiet)
+    engine = make_engine(args.engine, args.ray_address)
+    try:
+        result = build(args.inputs, config, cache_dir=args.cache, themes=themes, engine=engine,
+                       progress=_progress_printer(args.quiet), show_bars=not args.quiet)
+    finally:
+        engine.close()
     out = save_run(result, args.out)
     c = result.meta["counts"]
     for w in result.meta["warnings"]:

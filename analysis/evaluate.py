@@ -20,7 +20,7 @@ def match_labels(papers: pd.DataFrame, labels: pd.DataFrame, label_column: str) 
         raise InputError(f"label column '{label_column}' not found (found: {', '.join(labels.columns[:10])})")
     id_col = next((cols[c] for c in ("arxiv_id", "paper_id", "id") if c in cols), None)
     by_id, by_title = {}, {}
-    for i, row in labels.iterrows():
+    for _, row in labels.iterrows():
         value = row[label_column]
         if value is None or str(value).strip() == "":
             continue

@@ -19,7 +19,7 @@ METRIC_HELP = {
     "n_topics": "Number of topics found (outliers not counted).",
     "outlier_share": "Share of papers HDBSCAN left unclustered before they were given their nearest topic.",
     "npmi": "Topic coherence (NPMI of each topic's top-10 keywords co-occurring in papers; -1..1, higher is better).",
-    "diversity": "Topic diversity: share of unique words among all topics' top-25 keywords (1 = no overlap).",
+    "diversity": "Topic diversity: share of unique keywords among all topics' top-25 keywords (1 = no overlap).",
     "silhouette": "Silhouette of the topics in the reduced space (-1..1; higher = better separated).",
 }
 
@@ -70,10 +70,16 @@ def npmi_coherence(docs: list[str], topics_words: dict[int, list[str]], top_n: i
     return out
 
 
-def topic_diversity(topics_words: dict[int, list[str]], top_n: int = 25) -> float:
-    """Unique words / all words across topics' top-n (OCTIS TopicDiversity; phrases split into words)."""
-    words = [w for ws in topics_words.values() for kw in ws[:top_n] for w in kw.lower().split()]
-    return float(len(set(words)) / len(words)) if words else 0.0
+def topic_diversity(topics_words: dict[int, list[str]], top_n: int = 25, split_phrases: bool = False) -> float:
+    """Unique terms / all terms across topics' top-n keywords (OCTIS TopicDiversity).
+
+    Terms are the keywords as shown (a phrase counts as one term, as OCTIS
+    counts whatever tokens a model outputs); ``split_phrases`` counts words
+    instead, a stricter variant the quality benchmark also reports.
+    """
+    terms = [w for ws in topics_words.values() for kw in ws[:top_n]
+             for w in (kw.lower().split() if split_phrases else [kw.lower()])]
+    return float(len(set(terms)) / len(terms)) if terms else 0.0
 
 
 def silhouette(reduced: np.ndarray, labels: np.ndarray, seed: int = 42, sample: int = 5000) -> float | None:
@@ -88,8 +94,9 @@ def silhouette(reduced: np.ndarray, labels: np.ndarray, seed: int = 42, sample: 
     return float(silhouette_score(X, y, sample_size=size, random_state=seed))
 
 
-def run_metrics(docs: list[str], result, reduced: np.ndarray, keywords_top: int = 10) -> dict:
-    """The quality block of run.json."""
+def run_metrics(docs: list[str], result, reduced: np.ndarray, reduced_labels: np.ndarray,
+                keywords_top: int = 10) -> dict:
+    """The quality block of run.json (silhouette over the papers the clustering space holds)."""
     words = {t: [w for w, _ in kw] for t, kw in result.keywords.items() if t != -1}
     per_topic = npmi_coherence(docs, words, top_n=keywords_top)
     return {
@@ -98,7 +105,7 @@ def run_metrics(docs: list[str], result, reduced: np.ndarray, keywords_top: int 
         "npmi": round(float(np.mean(list(per_topic.values()))), 4) if per_topic else None,
         "npmi_per_topic": {str(k): round(v, 4) for k, v in per_topic.items()},
         "diversity": round(topic_diversity(words, 25), 4),
-        "silhouette": None if (s := silhouette(reduced, result.topics)) is None else round(s, 4),
+        "silhouette": None if (s := silhouette(reduced, reduced_labels)) is None else round(s, 4),
     }
 
 

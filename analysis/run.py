@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -90,9 +90,17 @@ def _silent(stage: str, fraction: float, message: str) -> None:
 
 def build(inputs: list[str | Path] | Corpus, config: BuildConfig = BuildConfig(), *,
           cache_dir: Path | str | None = None, themes: ThemeSet | None = None,
-          progress: Progress | None = None, show_bars: bool = False, embedder=None) -> BuildResult:
-    """Run the whole pipeline in memory; :func:`save_run` writes it."""
+          progress: Progress | None = None, show_bars: bool = False, embedder=None,
+          engine=None) -> BuildResult:
+    """Run the whole pipeline in memory; :func:`save_run` writes it.
+
+    ``engine`` (:mod:`analysis.engines`) runs embedding and the assignment of
+    papers outside the fitting sample; the default runs them in this process.
+    """
+    from .engines import LocalEngine, fit_sample_indices
+
     progress = progress or _silent
+    engine = engine or LocalEngine()
     cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
     configure_runtime(cache_dir)
     random.seed(config.seed)
@@ -113,26 +121,42 @@ def build(inputs: list[str | Path] | Corpus, config: BuildConfig = BuildConfig()
         progress("embed", 0.0, f"embedding {n} papers")
         embedder = embedder or SentenceEmbedder.from_config(config.embed)
         cache = EmbeddingCache(cache_dir, extra_dirs=shipped_embedding_dirs())
-        embeddings, n_new = embed_with_cache(
+        embeddings, n_new = engine.embed(
             docs, embedder, cache, show_bar=show_bars,
             progress=lambda done, total: progress("embed", done / max(total, 1), f"embedded {done}/{total} papers"))
 
-    from .reduce import ReductionCache, Reducer
-
-    reducer = Reducer(config.reduce, seed=config.seed, cache=ReductionCache(cache_dir))
-    with timer.stage("reduce"):
-        progress("reduce", 0.0, "reducing dimensions (UMAP)")
-        reduced, reduced_cached = reducer.cluster_space(embeddings)
-
-    from .topics import TopicModeler, representativeness
+    from .reduce import Reducer, ReductionCache
+    from .topics import TopicModeler, order_by_size, representativeness
 
     def cached_embed(texts: list[str]) -> np.ndarray:
         return embed_with_cache(texts, embedder, cache)[0]
 
-    progress("cluster", 0.0, "clustering and describing topics")
-    modeler = TopicModeler(config.topics, embed_fn=cached_embed, seed=config.seed).fit(docs, embeddings, reduced)
+    # Fit on everything, or on a date-stratified sample of a very large corpus.
+    fit_idx = fit_sample_indices(papers["date"], config.fit_sample, config.seed)
+    fit_emb = embeddings if fit_idx is None else embeddings[fit_idx]
+    reducer = Reducer(config.reduce, seed=config.seed, cache=ReductionCache(cache_dir))
+    with timer.stage("reduce"):
+        progress("reduce", 0.0, "reducing dimensions (UMAP)")
+        reduced, reduced_cached = reducer.cluster_space(fit_emb)
+    modeler = TopicModeler(config.topics, embed_fn=cached_embed, seed=config.seed)
+    with timer.stage("cluster"):
+        progress("cluster", 0.0, "clustering")
+        fit_labels, raw, mts, cluster_warnings = modeler.cluster(fit_emb, reduced)
+    with timer.stage("map"):
+        progress("map", 0.0, "computing the 2-D map")
+        xy, map_cached = reducer.map_2d(fit_emb)
+    labels = fit_labels
+    if fit_idx is not None:
+        with timer.stage("assign"):
+            progress("assign", 0.0, f"assigning {n - len(fit_idx)} papers outside the fitting sample")
+            labels, xy = _extend_to_all(engine, embeddings, fit_idx, fit_labels, xy)
+            labels = order_by_size(labels)
+            cluster_warnings.append(f"fitted on a date-stratified sample of {len(fit_idx)} of {n} papers; "
+                                    "the others were assigned to the nearest topic")
+    with timer.stage("represent"):
+        progress("represent", 0.0, "describing topics")
+        modeler.describe(docs, embeddings, labels, raw, mts, cluster_warnings)
     res = modeler.result_
-    timer.seconds.update(modeler.timings_)
 
     with timer.stage("themes"):
         progress("themes", 0.0, "filing papers under themes")
@@ -140,9 +164,6 @@ def build(inputs: list[str | Path] | Corpus, config: BuildConfig = BuildConfig()
         papers["topic_label"] = [res.labels[t] for t in res.topics]
         papers["themes"] = assign_themes(papers, themes)
 
-    with timer.stage("map"):
-        progress("map", 0.0, "computing the 2-D map")
-        xy, map_cached = reducer.map_2d(embeddings)
         papers["x"], papers["y"] = np.round(xy[:, 0], 4), np.round(xy[:, 1], 4)
         papers["_rep"] = np.round(representativeness(embeddings, res.topics), 4)
 
@@ -158,11 +179,11 @@ def build(inputs: list[str | Path] | Corpus, config: BuildConfig = BuildConfig()
     from .metrics import run_metrics
 
     with timer.stage("metrics"):
-        metrics = run_metrics(docs, res, reduced, keywords_top=10)
+        metrics = run_metrics(docs, res, reduced, fit_labels, keywords_top=10)
 
     warnings = corpus.warnings + res.warnings + cache.problems
     meta = {
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "inputs": corpus.inputs,
         "parameters": {**config.to_dict(), "min_topic_size_used": res.min_topic_size,
                        "themes": themes.source or str(DEFAULT_THEMES.name),
@@ -176,7 +197,9 @@ def build(inputs: list[str | Path] | Corpus, config: BuildConfig = BuildConfig()
                    "outliers_kept": int((res.topics == -1).sum()),
                    "undated": int((papers["date"] == "").sum()),
                    "embedded_new": int(n_new), "embedded_from_cache": int(n - n_new) if n_new <= n else 0,
-                   "reduction_from_cache": bool(reduced_cached and map_cached)},
+                   "reduction_from_cache": bool(reduced_cached and map_cached),
+                   "fitted_on": n if fit_idx is None else int(len(fit_idx))},
+        "engine": engine.name,
         "metrics": metrics,
         "seconds": timer.seconds,
         "warnings": warnings,
@@ -187,6 +210,23 @@ def build(inputs: list[str | Path] | Corpus, config: BuildConfig = BuildConfig()
     progress("done", 1.0, f"{n} papers in {meta['counts']['topics']} topics")
     return BuildResult(papers=papers, topics=topics, trends=trends, skipped=corpus.skipped,
                        meta=meta, model=modeler, embeddings=embeddings, reduced=reduced)
+
+
+def _extend_to_all(engine, embeddings: np.ndarray, fit_idx: np.ndarray, fit_labels: np.ndarray,
+                   fit_xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Topics and map positions for the papers outside the fitting sample."""
+    rest = np.setdiff1d(np.arange(len(embeddings)), fit_idx)
+    fit_emb = embeddings[fit_idx]
+    ids = np.array(sorted(t for t in set(fit_labels.tolist()) if t != -1) or [0])
+    centroids = np.vstack([fit_emb[fit_labels == t].mean(axis=0) if (fit_labels == t).any()
+                           else fit_emb.mean(axis=0) for t in ids])
+    centroids /= np.linalg.norm(centroids, axis=1, keepdims=True) + 1e-12
+    rest_topics, rest_xy = engine.assign(embeddings[rest], centroids, ids, fit_emb, fit_xy)
+    labels = np.empty(len(embeddings), dtype=int)
+    xy = np.empty((len(embeddings), 2), dtype=np.float32)
+    labels[fit_idx], labels[rest] = fit_labels, rest_topics
+    xy[fit_idx], xy[rest] = fit_xy, rest_xy
+    return labels, xy
 
 
 def topic_table(papers: pd.DataFrame, res) -> pd.DataFrame:

@@ -127,7 +127,8 @@ def _phrase_pattern(phrases) -> re.Pattern:
     Matching them together counts each mention once: 'in-context learning'
     is one mention, not also one of 'in-context'.
     """
-    bodies = sorted({r"\s".join(re.escape(w) for w in normalise_text(p).split()) for p in phrases}, key=len, reverse=True)
+    bodies = {r"\s".join(re.escape(w) for w in normalise_text(p).split()) for p in phrases}
+    bodies = sorted(bodies, key=len, reverse=True)
     bodies = [b for b in bodies if b]
     if not bodies:
         return re.compile(r"(?!x)x")

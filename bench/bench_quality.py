@@ -35,7 +35,8 @@ def row(name, labels, pred, docs, words, seconds) -> dict:
     coh = npmi_coherence(docs, words, top_n=10)
     return {"method": name, "NMI": a["nmi"], "ARI": a["ari"], "topics": len(words),
             "NPMI": float(np.mean(list(coh.values()))) if coh else float("nan"),
-            "diversity": topic_diversity(words, 25), "seconds": seconds}
+            "diversity": topic_diversity(words, 25), "word_div": topic_diversity(words, 25, split_phrases=True),
+            "seconds": seconds}
 
 
 def project(corpus, labels, cache, seed=42, name="this project (default)", **overrides):
@@ -99,11 +100,11 @@ def lda(docs, labels, k, seed=42):
 
 
 def print_table(rows: list[dict]) -> None:
-    print(f"| {'method':<40} | NMI   | ARI   | topics | NPMI   | diversity | seconds |")
-    print(f"|{'-' * 42}|-------|-------|--------|--------|-----------|---------|")
+    print(f"| {'method':<40} | NMI   | ARI   | topics | NPMI   | diversity | word diversity | seconds |")
+    print(f"|{'-' * 42}|-------|-------|--------|--------|-----------|----------------|---------|")
     for r in rows:
         print(f"| {r['method']:<40} | {r['NMI']:.3f} | {r['ARI']:.3f} | {r['topics']:>6} | {r['NPMI']:+.3f} "
-              f"| {r['diversity']:.3f}     | {r['seconds']:7.1f} |")
+              f"| {r['diversity']:.3f}     | {r['word_div']:.3f}          | {r['seconds']:7.1f} |")
 
 
 def stability(corpus, cache, seeds: list[int]) -> None:

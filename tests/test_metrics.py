@@ -42,7 +42,9 @@ def test_npmi_averages_pairs_and_matches_phrases():
 
 
 def test_diversity_by_hand():
-    assert topic_diversity({0: ["a b", "c"], 1: ["a", "d"]}) == pytest.approx(4 / 5)
+    assert topic_diversity({0: ["a b", "c"], 1: ["a", "d"]}) == pytest.approx(1.0)
+    assert topic_diversity({0: ["a b", "c"], 1: ["a", "d"]}, split_phrases=True) == pytest.approx(4 / 5)
+    assert topic_diversity({0: ["a b", "c"], 1: ["A B", "d"]}) == pytest.approx(3 / 4)
     assert topic_diversity({0: ["x", "y"], 1: ["x", "y"]}) == pytest.approx(0.5)
     assert topic_diversity({0: [f"w{i}" for i in range(30)]}, top_n=25) == 1.0
 

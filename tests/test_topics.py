@@ -35,10 +35,10 @@ def test_order_by_size_and_outliers():
     assert order_by_size(labels).tolist() == [1, 1, 0, 0, 0, -1, 2]
 
 
-def test_reassign_outliers_to_most_similar_centroid():
-    emb = np.array([[1, 0], [0.9, 0.1], [0, 1], [0.1, 0.9], [0.8, 0.2], [0.2, 0.8]], dtype=np.float32)
+def test_reassign_outliers_to_nearest_centroid():
+    space = np.array([[0, 0], [0, 1], [10, 10], [10, 11], [2, 1], [7, 8]], dtype=np.float32)
     labels = np.array([0, 0, 1, 1, -1, -1])
-    assert reassign_outliers(labels, emb).tolist() == [0, 0, 1, 1, 0, 1]
+    assert reassign_outliers(labels, space).tolist() == [0, 0, 1, 1, 0, 1]
 
 
 def test_labels_skip_repeated_phrases():
@@ -53,7 +53,7 @@ def test_labels_skip_repeated_phrases():
 
 def test_topic_size_scales_with_corpus():
     assert 3 <= auto_min_topic_size(73) <= 5
-    assert auto_min_topic_size(10_000) == 50
+    assert 60 <= auto_min_topic_size(10_000) <= 100
     assert auto_min_topic_size(1) == 3
 
 
@@ -82,3 +82,15 @@ def test_saved_model_assigns_papers_without_refitting(seed_run, seed_page, cache
     assert len(merged) == 73
     assert (merged["topic_id_new"] == merged["topic_id_run"]).mean() >= 0.9
     assert (merged["themes_new"] == merged["themes_run"]).all()
+
+
+def test_fit_sample_is_exact_size_and_stratified_by_month():
+    from analysis.engines import fit_sample_indices
+
+    dates = pd.Series(["2025-01-05"] * 700 + ["2025-02-10"] * 250 + ["2025-03-01"] * 49 + [""])
+    idx = fit_sample_indices(dates, 200, seed=1)
+    assert len(idx) == 200 and len(set(idx.tolist())) == 200
+    months = dates.iloc[idx].str.slice(0, 7).value_counts()
+    assert 135 <= months["2025-01"] <= 145 and 45 <= months["2025-02"] <= 55 and months["2025-03"] >= 9
+    assert fit_sample_indices(dates, 5000, seed=1) is None
+    assert (fit_sample_indices(dates, 200, seed=1) == idx).all()

@@ -1,0 +1,188 @@
+"""Where the heavy, parallel parts of a build run: in this process, or on a Ray cluster.
+
+Two stages scale with the corpus and parallelise cleanly: embedding, and
+assigning the papers outside the fitting sample (topic, map position). An
+engine provides both; everything else in a build is the same code, so a Ray
+build writes exactly the same run directory as a local one.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from .embed import EmbeddingCache, SentenceEmbedder, embed_with_cache, text_key
+
+Progress = Callable[[int, int], None]
+
+
+def fit_sample_indices(dates: pd.Series, limit: int, seed: int) -> np.ndarray | None:
+    """Papers the topic model is fitted on: all up to ``limit``, else a sample stratified by month.
+
+    Stratifying by month keeps every period represented, so trends of small
+    periods are not blurred by a sample that happened to skip them.
+    """
+    n = len(dates)
+    if n <= limit:
+        return None
+    rng = np.random.default_rng(seed)
+    strata = dates.astype(str).str.slice(0, 7).to_numpy()
+    chosen = []
+    for value in sorted(set(strata.tolist())):
+        members = np.flatnonzero(strata == value)
+        take = max(1, int(round(len(members) * limit / n)))
+        chosen.append(rng.choice(members, size=min(take, len(members)), replace=False))
+    idx = np.unique(np.concatenate(chosen))
+    if len(idx) > limit:
+        idx = rng.choice(idx, size=limit, replace=False)
+    elif len(idx) < limit:  # rounding left a few places: fill them from the papers not yet chosen
+        rest = np.setdiff1d(np.arange(n), idx)
+        idx = np.concatenate([idx, rng.choice(rest, size=limit - len(idx), replace=False)])
+    return np.sort(idx)
+
+
+def assign_block(emb: np.ndarray, centroids: np.ndarray, ids: np.ndarray, sample_emb: np.ndarray,
+                 sample_xy: np.ndarray, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """Topic (most similar centroid) and map position (similarity-weighted mean of the k nearest
+    fitted papers) for papers outside the fitting sample."""
+    topics = ids[(emb @ centroids.T).argmax(axis=1)]
+    sims = emb @ sample_emb.T
+    k = min(k, sample_emb.shape[0])
+    nn = np.argpartition(-sims, kth=k - 1, axis=1)[:, :k]
+    w = np.clip(np.take_along_axis(sims, nn, axis=1), 1e-6, None)
+    xy = (sample_xy[nn] * w[..., None]).sum(axis=1) / w.sum(axis=1, keepdims=True)
+    return topics, xy.astype(np.float32)
+
+
+class LocalEngine:
+    """Everything in this process (the default)."""
+
+    name = "local"
+
+    def embed(self, texts: list[str], embedder: SentenceEmbedder, cache: EmbeddingCache,
+              progress: Progress | None = None, show_bar: bool = False) -> tuple[np.ndarray, int]:
+        return embed_with_cache(texts, embedder, cache, progress=progress, show_bar=show_bar)
+
+    def assign(self, emb: np.ndarray, centroids: np.ndarray, ids: np.ndarray, sample_emb: np.ndarray,
+               sample_xy: np.ndarray, block: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+        parts = [assign_block(emb[i:i + block], centroids, ids, sample_emb, sample_xy)
+                 for i in range(0, len(emb), block)]
+        return np.concatenate([p[0] for p in parts]), np.vstack([p[1] for p in parts])
+
+    def close(self) -> None:
+        return None
+
+
+class _EmbedActor:
+    """One model load per Ray actor, reused for every batch it is given."""
+
+    def __init__(self, model: str, max_seq_length: int, batch_size: int, threads: int):
+        import torch
+
+        torch.set_num_threads(max(1, threads))
+        self.embedder = SentenceEmbedder(model, max_seq_length, batch_size)
+
+    def __call__(self, batch: dict) -> dict:
+        vectors = self.embedder.encode(list(batch["text"]))
+        return {"i": batch["i"], "vector": vectors}
+
+
+class RayEngine:
+    """Ray Data for embedding (actor pool), Ray tasks for assignment.
+
+    Without an address Ray starts a local cluster sized to this machine; with
+    ``address`` (or RAY_ADDRESS) it joins an existing cluster. The cache is
+    written by the driver, so workers need no shared filesystem.
+    """
+
+    name = "ray"
+
+    def __init__(self, address: str | None = None, num_cpus: int | None = None, actors: int | None = None,
+                 batch_size: int = 256):
+        self.address = address or os.environ.get("RAY_ADDRESS") or None
+        self.num_cpus = num_cpus
+        self.actors = actors
+        self.batch_size = batch_size
+        self._started = False
+
+    def _ray(self):
+        import ray
+
+        if not self._started:
+            os.environ.setdefault("RAY_DEDUP_LOGS", "0")
+            ray.init(address=self.address, num_cpus=None if self.address else self.num_cpus,
+                     include_dashboard=False, log_to_driver=False, ignore_reinit_error=True,
+                     configure_logging=False)
+            ray.data.DataContext.get_current().enable_progress_bars = False
+            self._started = True
+        return ray
+
+    def _cpus(self) -> int:
+        ray = self._ray()
+        return max(1, int(ray.cluster_resources().get("CPU", 1)))
+
+    def embed(self, texts: list[str], embedder: SentenceEmbedder, cache: EmbeddingCache,
+              progress: Progress | None = None, show_bar: bool = False) -> tuple[np.ndarray, int]:
+        """Embed what the cache lacks with a Ray Data pipeline; store each finished batch at once."""
+        ray = self._ray()
+        keys = [text_key(embedder.model_id, t) for t in texts]
+        found = cache.lookup(embedder.model_id, keys)
+        todo: dict[bytes, int] = {}
+        for i, k in enumerate(keys):
+            if k not in found:
+                todo.setdefault(k, i)
+        if todo:
+            order = sorted(todo.values(), key=lambda i: len(texts[i]))
+            frame = pd.DataFrame({"i": np.asarray(order, dtype=np.int64), "text": [texts[i] for i in order]})
+            actors = self.actors or self._cpus()
+            threads = max(1, self._cpus() // actors)
+            ds = ray.data.from_pandas(frame).map_batches(
+                _EmbedActor, batch_size=self.batch_size, concurrency=actors, num_cpus=threads,
+                fn_constructor_kwargs={"model": embedder.model, "max_seq_length": embedder.max_seq_length,
+                                       "batch_size": embedder.batch_size, "threads": threads})
+            done = 0
+            for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
+                idx, vecs = batch["i"], np.asarray(batch["vector"], dtype=np.float32)
+                cache.store(embedder.model_id, [keys[i] for i in idx], vecs)
+                for i, v in zip(idx, vecs):
+                    found[keys[i]] = v
+                done += len(idx)
+                if progress:
+                    progress(done, len(order))
+        vectors = np.vstack([found[k] for k in keys]).astype(np.float32)
+        return vectors, len(todo)
+
+    def assign(self, emb: np.ndarray, centroids: np.ndarray, ids: np.ndarray, sample_emb: np.ndarray,
+               sample_xy: np.ndarray, block: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+        ray = self._ray()
+        remote = ray.remote(num_cpus=1)(assign_block)
+        shared = [ray.put(a) for a in (centroids, ids, sample_emb, sample_xy)]
+        futures = [remote.remote(emb[i:i + block], *shared) for i in range(0, len(emb), block)]
+        parts = ray.get(futures)
+        return np.concatenate([p[0] for p in parts]), np.vstack([p[1] for p in parts])
+
+    def close(self) -> None:
+        if self._started and not self.address:
+            import ray
+
+            ray.shutdown()
+            self._started = False
+
+
+def make_engine(name: str = "local", address: str | None = None):
+    if name == "local":
+        return LocalEngine()
+    if name == "ray":
+        try:
+            import ray  # noqa: F401
+        except ImportError:
+            from .errors import InputError
+
+            raise InputError("--engine ray needs Ray: pip install 'ray[data]' (see requirements.txt)") from None
+        return RayEngine(address=address)
+    from .errors import InputError
+
+    raise InputError(f"unknown engine '{name}' (use 'local' or 'ray')")
