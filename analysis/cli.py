@@ -102,8 +102,9 @@ def _progress_printer(quiet: bool):
 
 def cmd_build(args) -> int:
     from .config import BuildConfig
-    from .run import build, save_run, with_overrides
+    from .run import build, check_out_dir, save_run, with_overrides
 
+    check_out_dir(args.out)  # before the heavy work, not after it
     changes = {k: v for k, v in {
         "model": args.embedder, "max_seq_length": args.max_seq_length, "min_topic_size": args.min_topic_size,
         "representation": args.representation, "seed": args.seed, "year": args.year,

@@ -53,10 +53,23 @@ class Limits:
     @classmethod
     def from_env(cls) -> Limits:
         """Limits can be raised without code changes (PAPERTOPICS_MAX_BYTES / _ROWS)."""
-        return cls(
-            max_bytes=int(os.environ.get("PAPERTOPICS_MAX_BYTES", cls.max_bytes)),
-            max_rows=int(os.environ.get("PAPERTOPICS_MAX_ROWS", cls.max_rows)),
-        )
+        return cls(max_bytes=_env_int("PAPERTOPICS_MAX_BYTES", cls.max_bytes),
+                   max_rows=_env_int("PAPERTOPICS_MAX_ROWS", cls.max_rows))
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip().replace("_", "")
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        from .errors import InputError
+
+        raise InputError(f"{name}={os.environ[name]!r} is not a positive whole number")
+    return value
 
 
 @dataclass(frozen=True)

@@ -331,6 +331,8 @@ def from_tables(tables: list[RawTable], limits: Limits | None = None) -> Corpus:
     papers = _assign_ids(papers)
     papers, dups = deduplicate(papers)
     skipped.extend(dups)
+    order = {t.source: i for i, t in reversed(list(enumerate(tables)))}
+    skipped.sort(key=lambda s: (order.get(s["source"], len(order)), s["row"]))  # file order, then row
     extras = [c for c in papers.columns if c not in CORE_COLUMNS and not c.startswith("_")]
     for col in extras:
         papers[col] = _uniform(papers[col])

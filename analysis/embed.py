@@ -129,6 +129,13 @@ class SentenceEmbedder:
 KEY_BYTES = 32
 
 
+def _age_key(path: Path) -> tuple[int, str]:
+    try:
+        return path.stat().st_mtime_ns, path.name
+    except OSError:  # removed meanwhile: sorts last, and reading it is skipped
+        return 2**63, path.name
+
+
 def text_key(model_id: str, text: str) -> bytes:
     return hashlib.sha256(f"{model_id}\x00{text}".encode("utf-8", "surrogatepass")).digest()
 
@@ -158,8 +165,14 @@ class EmbeddingCache:
         return self.root / "embeddings" / model_id
 
     def _shards(self, model_id: str) -> list[Path]:
+        """Shards oldest first, so a key's first-written vector always wins.
+
+        Two builds embedding the same text at once both store it, with vectors
+        that may differ in the last bits (batch padding); reading the oldest
+        keeps every later build using the same bits, hence the same topics.
+        """
         dirs = [self._dir(model_id)] + [d / model_id for d in self.extra_dirs]
-        return [p for d in dirs if d.is_dir() for p in sorted(d.glob("shard-*.npz"))]
+        return [p for d in dirs if d.is_dir() for p in sorted(d.glob("shard-*.npz"), key=_age_key)]
 
     def _load_shard(self, path: Path) -> tuple[np.ndarray, np.ndarray] | None:
         """A shard's keys and vectors, or None (and a reported problem) if it is damaged.
@@ -193,27 +206,42 @@ class EmbeddingCache:
             return None
 
     def lookup(self, model_id: str, keys: list[bytes]) -> dict[bytes, np.ndarray]:
-        """Vectors already known for these keys."""
+        """Vectors already known for these keys.
+
+        If a shard vanishes while being read (a concurrent build merged it into a
+        new one), the folder is listed again, so merged vectors are still found.
+        """
         wanted = set(keys)
         found: dict[bytes, np.ndarray] = {}
-        dim = None
-        for shard in self._shards(model_id):
-            if len(found) == len(wanted):
+        dims: set[int] = set()
+        seen: set[Path] = set()
+        for _ in range(3):
+            vanished = False
+            for shard in self._shards(model_id):
+                if len(found) == len(wanted):
+                    return found
+                if shard in seen:
+                    continue
+                seen.add(shard)
+                if not shard.exists():
+                    vanished = True
+                    continue
+                loaded = self._load_shard(shard)
+                if loaded is None:
+                    vanished = vanished or not shard.exists()
+                    continue
+                skeys, vecs = loaded
+                if dims and vecs.shape[1] not in dims:
+                    self.problems.append(f"embedding cache shard {shard.name} has {vecs.shape[1]}-d vectors, "
+                                         f"others {min(dims)}-d; ignored")
+                    continue
+                dims.add(vecs.shape[1])
+                for i, k in enumerate(skeys.tolist()):
+                    k = _stored_key(k)
+                    if k in wanted and k not in found:
+                        found[k] = vecs[i]
+            if not vanished:
                 break
-            loaded = self._load_shard(shard)
-            if loaded is None:
-                continue
-            skeys, vecs = loaded
-            if dim is None:
-                dim = vecs.shape[1]
-            elif vecs.shape[1] != dim:
-                self.problems.append(f"embedding cache shard {shard.name} has {vecs.shape[1]}-d vectors, "
-                                     f"others {dim}-d; ignored")
-                continue
-            for i, k in enumerate(skeys.tolist()):
-                k = _stored_key(k)
-                if k in wanted and k not in found:
-                    found[k] = vecs[i]
         return found
 
     #: More shards than this in a model's folder are merged into one after a write.
@@ -230,7 +258,8 @@ class EmbeddingCache:
         self._tidy(folder)
         return final
 
-    def _write_shard(self, folder: Path, karr: np.ndarray, vectors: np.ndarray) -> Path:
+    def _write_shard(self, folder: Path, karr: np.ndarray, vectors: np.ndarray,
+                     mtime_ns: int | None = None) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
         varr = np.ascontiguousarray(vectors, dtype=np.float32)
         final = folder / f"shard-{uuid.uuid4().hex}.npz"
@@ -240,6 +269,8 @@ class EmbeddingCache:
                 np.savez(fh, keys=karr, vectors=varr, checksum=np.array(_checksum(karr, varr)))
                 fh.flush()
                 os.fsync(fh.fileno())
+            if mtime_ns is not None:  # a merged shard keeps the age of what it replaces
+                os.utime(tmp, ns=(mtime_ns, mtime_ns))
             os.replace(tmp, final)
         finally:
             if os.path.exists(tmp):
@@ -260,7 +291,7 @@ class EmbeddingCache:
                     tmp.unlink()
             except OSError:
                 pass
-        shards = sorted(folder.glob("shard-*.npz"))
+        shards = sorted(folder.glob("shard-*.npz"), key=_age_key)
         if len(shards) <= self.MAX_SHARDS:
             return
         keys, vecs, merged = [], [], []
@@ -279,7 +310,8 @@ class EmbeddingCache:
                     vecs.append(svecs[i])
         if len(merged) < 2 or len({v.shape[0] for v in vecs}) > 1:
             return
-        self._write_shard(folder, np.array(keys, dtype=f"S{KEY_BYTES}"), np.vstack(vecs))
+        oldest = min(_age_key(p)[0] for p in merged)
+        self._write_shard(folder, np.array(keys, dtype=f"S{KEY_BYTES}"), np.vstack(vecs), mtime_ns=oldest)
         for shard in merged:
             shard.unlink(missing_ok=True)
 

@@ -157,7 +157,7 @@ def _reject_binary(data: bytes, name: str) -> None:
     """Binary files have many control bytes; a handful of odd bytes in text do not make it binary."""
     sample = data[:65536]
     controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
-    if controls > max(2, 0.01 * len(sample)):
+    if controls > max(8, 0.01 * len(sample)):
         raise InputError(f"{name}: looks like a binary file, not text")
 
 

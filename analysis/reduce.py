@@ -25,21 +25,26 @@ def array_digest(arr: np.ndarray) -> str:
 
 
 class ReductionCache:
-    """Reduced vectors as .npy files, written atomically."""
+    """Reduced vectors as checksummed .npz files, written atomically; damaged ones are reported and redone."""
 
     def __init__(self, root: Path | str | None):
         self.root = Path(root) / "reduced" if root else None
+        self.problems: list[str] = []
 
     def _path(self, key: str) -> Path | None:
-        return self.root / f"{key}.npy" if self.root else None
+        return self.root / f"{key}.npz" if self.root else None
 
     def get(self, key: str, n: int) -> np.ndarray | None:
         path = self._path(key)
         if path is None or not path.exists():
             return None
         try:
-            arr = np.load(path, allow_pickle=False)
-        except (OSError, ValueError):
+            with np.load(path, allow_pickle=False) as z:
+                arr, check = z["reduced"], str(z["checksum"])
+            if arr.dtype != np.float32 or hashlib.sha256(arr.tobytes()).hexdigest() != check:
+                raise ValueError("checksum mismatch")
+        except Exception as exc:  # any damage: report, drop, recompute
+            self.problems.append(f"damaged reduction cache entry {path.name} ({type(exc).__name__}); recomputing")
             path.unlink(missing_ok=True)
             return None
         return arr if arr.shape[0] == n and np.isfinite(arr).all() else None
@@ -49,10 +54,11 @@ class ReductionCache:
         if path is None:
             return
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npy")
+        arr = np.ascontiguousarray(arr, dtype=np.float32)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npz")
         try:
             with os.fdopen(fd, "wb") as fh:
-                np.save(fh, arr)
+                np.savez(fh, reduced=arr, checksum=np.array(hashlib.sha256(arr.tobytes()).hexdigest()))
             os.replace(tmp, path)
         finally:
             if os.path.exists(tmp):

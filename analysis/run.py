@@ -181,7 +181,7 @@ def build(inputs: list[str | Path] | Corpus, config: BuildConfig = BuildConfig()
     with timer.stage("metrics"):
         metrics = run_metrics(docs, res, reduced, fit_labels, keywords_top=10)
 
-    warnings = corpus.warnings + res.warnings + cache.problems
+    warnings = corpus.warnings + res.warnings + cache.problems + reducer.cache.problems
     meta = {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "inputs": corpus.inputs,
@@ -251,10 +251,9 @@ def topic_table(papers: pd.DataFrame, res) -> pd.DataFrame:
 
 def save_run(result: BuildResult, out: Path | str) -> Path:
     """Write to a hidden sibling folder, then rename into place: no half-written run is ever visible."""
-    out = Path(out).resolve()
+    out = check_out_dir(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    if out.exists() and not (out / RUN_FILE).exists() and any(out.iterdir()):
-        raise InputError(f"{out}: exists and is not a run directory; choose another --out")
+    _recover_and_clean(out)
     tmp = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
     try:
@@ -277,6 +276,34 @@ def save_run(result: BuildResult, out: Path | str) -> Path:
         raise
     result.meta = meta
     return out
+
+
+def check_out_dir(out: Path | str) -> Path:
+    """Refuse an output path that is a file or a folder holding something other than a run."""
+    out = Path(out).resolve()
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out}: exists and is a file; choose another --out")
+    if out.is_dir() and not (out / RUN_FILE).exists() and any(out.iterdir()):
+        raise InputError(f"{out}: exists and is not a run directory; choose another --out")
+    return out
+
+
+def _recover_and_clean(out: Path, max_age_s: float = 3600) -> None:
+    """Undo a swap killed between its two renames; remove leftovers of killed builds."""
+    olds = sorted(out.parent.glob(f".{out.name}.old-*"), key=lambda p: p.stat().st_mtime, reverse=True)
+    if not out.exists():
+        for old in olds:
+            if (old / RUN_FILE).is_file():
+                os.replace(old, out)
+                olds.remove(old)
+                break
+    now = time.time()
+    for leftover in olds + list(out.parent.glob(f".{out.name}.tmp-*")):
+        try:
+            if now - leftover.stat().st_mtime > max_age_s or leftover in olds:
+                shutil.rmtree(leftover, ignore_errors=True)
+        except OSError:
+            continue
 
 
 def _swap_into_place(tmp: Path, out: Path) -> None:

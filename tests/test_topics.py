@@ -26,8 +26,14 @@ def test_reduction_cache_roundtrip_and_rejects_wrong_shape(tmp_path):
     cache.put("k", arr)
     assert np.array_equal(cache.get("k", 6), arr)
     assert cache.get("k", 7) is None
-    (tmp_path / "reduced" / "bad.npy").write_bytes(b"garbage")
+    (tmp_path / "reduced" / "bad.npz").write_bytes(b"garbage")
     assert cache.get("bad", 6) is None
+    assert "damaged reduction cache entry bad.npz" in cache.problems[0]
+    # A parseable file whose numbers were changed is caught by the checksum, not trusted.
+    with np.load(tmp_path / "reduced" / "k.npz") as z:
+        tampered = {"reduced": z["reduced"] + 1, "checksum": z["checksum"]}
+    np.savez(tmp_path / "reduced" / "k.npz", **tampered)
+    assert cache.get("k", 6) is None and len(cache.problems) == 2
 
 
 def test_order_by_size_and_outliers():
