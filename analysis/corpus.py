@@ -347,15 +347,19 @@ def load_corpus(paths: list[str | Path], *, year: int | None = None, today: date
     if not paths:
         raise InputError("no input files given")
     limits = current_limits(limits)
-    tables, inputs = [], []
-    for p in paths:
-        table = read_path(p, year=year, today=today, limits=limits)
-        tables.append(table)
-        inputs.append({"path": str(p), "sha256": sha256_file(Path(p)), "format": table.fmt,
-                       "rows": len(table.frame) + len(table.skipped)})
-    corpus = from_tables(tables, limits)
-    corpus.inputs = inputs
+    tables = [(read_path(p, year=year, today=today, limits=limits), str(p), sha256_file(Path(p))) for p in paths]
+    return assemble(tables, limits)
+
+
+def assemble(tables: list[tuple[RawTable, str, str]], limits: Limits | None = None) -> Corpus:
+    """A corpus from read tables with their (name, sha256), recorded as the build's inputs.
+
+    Shared by files on disk (:func:`load_corpus`) and the dashboard's uploads.
+    """
+    corpus = from_tables([t for t, _, _ in tables], current_limits(limits))
+    corpus.inputs = [{"path": name, "sha256": sha, "format": t.fmt, "rows": len(t.frame) + len(t.skipped)}
+                     for t, name, sha in tables]
     if corpus.papers.empty:
-        raise InputError("no usable papers in the input: every row was skipped "
-                         f"(first reason: {corpus.skipped['reason'].iloc[0]})")
+        first = corpus.skipped["reason"].iloc[0] if len(corpus.skipped) else "none readable"
+        raise InputError(f"no usable papers in the input: every row was skipped (first reason: {first})")
     return corpus

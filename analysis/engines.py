@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -113,9 +114,11 @@ class RayEngine:
 
         if not self._started:
             os.environ.setdefault("RAY_DEDUP_LOGS", "0")
+            # On a cluster this package is shipped to the workers; a local cluster shares our sys.path.
+            runtime_env = {"py_modules": [str(Path(__file__).resolve().parent)]} if self.address else None
             ray.init(address=self.address, num_cpus=None if self.address else self.num_cpus,
                      include_dashboard=False, log_to_driver=False, ignore_reinit_error=True,
-                     configure_logging=False)
+                     configure_logging=False, runtime_env=runtime_env)
             ray.data.DataContext.get_current().enable_progress_bars = False
             self._started = True
         return ray

@@ -84,17 +84,23 @@ def load_themes(path: str | Path | None = None) -> ThemeSet:
     path = Path(path) if path else DEFAULT_THEMES
     if not path.is_file():
         raise InputError(f"{path}: theme file not found")
-    text = path.read_bytes().decode("utf-8-sig", errors="replace")
+    return parse_theme_bytes(path.read_bytes(), path.name)
+
+
+def parse_theme_bytes(data: bytes, name: str) -> ThemeSet:
+    """A theme file's content (TOML, or YAML by its .yaml/.yml name), e.g. from an upload."""
+    text = data.decode("utf-8-sig", errors="replace")
     try:
-        if path.suffix.lower() in (".yaml", ".yml"):
+        if Path(name).suffix.lower() in (".yaml", ".yml"):
             import yaml
 
-            data = yaml.safe_load(text)
+            parsed = yaml.safe_load(text)
         else:
-            data = tomllib.loads(text)
+            parsed = tomllib.loads(text)
     except Exception as exc:  # yaml/toml each raise their own error types
-        raise InputError(f"{path.name}: cannot parse theme file ({str(exc).splitlines()[0]})") from None
-    return parse_themes(data, source=path.name)
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(f"{name}: cannot parse theme file ({first})") from None
+    return parse_themes(parsed, source=name)
 
 
 def themes_to_toml(themes: ThemeSet) -> str:

@@ -30,13 +30,13 @@ def compute_trends(papers: pd.DataFrame) -> pd.DataFrame:
     """Long table: for each period type, start date, topic or theme: count and share.
 
     ``share`` is the fraction of that period's papers; ``complete`` is False for
-    a last period the data does not cover to its end, so a partial week is not
-    read as a drop.
+    a first or last period the data does not cover whole, so a partial week is
+    not read as a drop (or a rise).
     """
     members, dates = _long_memberships(papers)
     if dates.empty:
         return pd.DataFrame(columns=TREND_COLUMNS)
-    last = dates.max()
+    first, last = dates.min(), dates.max()
     frames = []
     for name, freq in PERIODS.items():
         per = members["date"].dt.to_period(freq)
@@ -48,7 +48,7 @@ def compute_trends(papers: pd.DataFrame) -> pd.DataFrame:
         starts, ends = periods.start_time, periods.end_time.normalize()
         counts["period_start"] = starts.strftime("%Y-%m-%d")
         counts["period_end"] = ends.strftime("%Y-%m-%d")
-        counts["complete"] = ends <= last
+        counts["complete"] = (ends <= last) & (starts >= first)
         counts["period_total"] = totals.reindex(periods).to_numpy().astype(int)
         counts["share"] = (counts["count"] / counts["period_total"]).round(6)
         frames.append(counts.drop(columns="p"))

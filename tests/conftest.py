@@ -43,3 +43,11 @@ def seed_run(tmp_path_factory, cache_dir) -> Path:
 
     out = tmp_path_factory.mktemp("runs") / "seed"
     return save_run(build([SEED_PAGE], cache_dir=cache_dir), out)
+
+
+@pytest.fixture(scope="session")
+def run(seed_run):
+    """The seed run as the dashboard loads it."""
+    from analysis.run import load_run
+
+    return load_run(seed_run)

@@ -26,7 +26,8 @@ def test_counts_shares_and_undated_papers_left_out():
 
 
 def test_incomplete_last_period_is_marked():
-    # Data ends on Wednesday 2025-01-08: that week and January are incomplete, days are complete.
+    # Data from Monday 2024-12-30 to Wednesday 2025-01-08: that last week, December (starts on the 30th)
+    # and January (ends on the 8th) are incomplete; the first week and every day are complete.
     df = papers([("a", "2024-12-30", 0, "T", ""), ("b", "2025-01-08", 0, "T", "")])
     tr = compute_trends(df)
     weeks = tr[(tr.period == "week") & (tr.kind == "topic")].set_index("period_start")
@@ -34,13 +35,14 @@ def test_incomplete_last_period_is_marked():
     assert bool(weeks.loc["2025-01-06", "complete"]) is False
     months = tr[(tr.period == "month")].set_index("period_start")
     assert bool(months.loc["2025-01-01", "complete"]) is False
+    assert bool(months.loc["2024-12-01", "complete"]) is False
     assert tr[tr.period == "day"]["complete"].all()
 
 
 def test_growth_uses_last_complete_periods_only():
     rows = []
-    for i in range(3):
-        rows.append((f"w1-{i}", "2025-01-07", 0, "Rising", ""))
+    for i in range(3):  # the data starts on Monday 2025-01-06, so that first week is complete
+        rows.append((f"w1-{i}", "2025-01-06", 0, "Rising", ""))
     for i in range(9):
         rows.append((f"w2-{i}", "2025-01-14", 0, "Rising", ""))
     for i in range(6):

@@ -1,0 +1,294 @@
+"""Plotly figures for the dashboard and the HTML export: ``f(frame, ...) -> go.Figure``.
+
+Paper text reaches the browser only through these figures' data, and Plotly
+renders a small HTML subset in hover labels, legends and annotations. So
+every text that comes from a paper or a user (titles, labels, theme names) is
+HTML-escaped here; Plotly shows the escaped entities as the literal
+characters, and no tag from a paper ever becomes an element.
+
+Colours are a pure function of the topic id (and of a theme's position in
+the run's theme list), so a topic has the same colour on every page, in
+every filter state and in exported HTML.
+"""
+
+from __future__ import annotations
+
+import colorsys
+import html
+import textwrap
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from .themes import split_themes
+
+#: 30 well-separated colours (Tableau 10, its light row, and darker extras) for topic ids 0..29.
+TOPIC_PALETTE = (
+    "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
+    "#9c755f", "#17becf", "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2",
+    "#bcbd22", "#7f7f7f", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94",
+    "#f7b6d2", "#dbdb8d", "#9edae5", "#393b79", "#637939", "#8c6d31",
+)
+THEME_PALETTE = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#1f78b4",
+                 "#b2df8a", "#fb9a99")
+OUTLIER_COLOUR = "#9e9e9e"
+NO_THEME_COLOUR = "#cfcfcf"
+SEVERAL_THEMES_COLOUR = "#3d3d3d"
+CONTEXT_COLOUR = "#d4d4d4"
+NO_THEME = "no theme"
+SEVERAL_THEMES = "several themes"
+#: customdata layout of every map point; the selection handler reads the id from here.
+MAP_CUSTOMDATA = ("title", "date", "topic", "themes", "paper_id")
+MAP_ID_POSITION = MAP_CUSTOMDATA.index("paper_id")
+
+
+def esc(text) -> str:
+    """Escape text for Plotly's HTML-subset labels (``&``, ``<``, ``>``)."""
+    return html.escape("" if text is None else str(text), quote=False)
+
+
+def _wrap(text: str, width: int = 70, max_lines: int = 4) -> str:
+    """Escaped text broken into lines with <br> (our own tag, added after escaping)."""
+    lines = textwrap.wrap(str(text), width=width, max_lines=max_lines, placeholder=" …") or [""]
+    return "<br>".join(esc(line) for line in lines)
+
+
+def _golden_colour(i: int) -> str:
+    hue = (i * 0.618033988749895) % 1.0
+    r, g, b = colorsys.hls_to_rgb(hue, 0.45, 0.6)
+    return f"#{int(r * 255):02x}{int(g * 255):02x}{int(b * 255):02x}"
+
+
+def topic_colour(topic_id: int) -> str:
+    """The colour of a topic everywhere: fixed palette by id, golden-angle hues beyond it; outliers grey."""
+    tid = int(topic_id)
+    if tid < 0:
+        return OUTLIER_COLOUR
+    if tid < len(TOPIC_PALETTE):
+        return TOPIC_PALETTE[tid]
+    return _golden_colour(tid)
+
+
+def theme_colour(name: str, theme_names: list[str] | tuple[str, ...]) -> str:
+    """A theme's colour: by its position in the run's theme list (stable for a run)."""
+    if name == NO_THEME:
+        return NO_THEME_COLOUR
+    if name == SEVERAL_THEMES:
+        return SEVERAL_THEMES_COLOUR
+    names = list(theme_names)
+    i = names.index(name) if name in names else len(names) + sum(map(ord, name))
+    return THEME_PALETTE[i] if i < len(THEME_PALETTE) else _golden_colour(i + 7)
+
+
+def theme_group(themes: str) -> str:
+    """The map's colour group of a paper under 'colour by theme'."""
+    names = split_themes(themes)
+    if not names:
+        return NO_THEME
+    return names[0] if len(names) == 1 else SEVERAL_THEMES
+
+
+def _customdata(frame: pd.DataFrame) -> list[list[str]]:
+    """Only what the hover and the selection need: no abstracts go to the browser."""
+    return [[_wrap(t), d or "undated", _wrap(lab, 60, 2), esc(th) if th else "none", pid]
+            for t, d, lab, th, pid in zip(frame["title"].astype(str), frame["date"].astype(str),
+                                          frame["topic_label"].astype(str), frame["themes"].astype(str),
+                                          frame["paper_id"].astype(str), strict=True)]
+
+
+_HOVER = ("<b>%{customdata[0]}</b><br>%{customdata[1]} · topic: %{customdata[2]}"
+          "<br>themes: %{customdata[3]}<extra></extra>")
+
+
+def topic_map(papers: pd.DataFrame, selected: pd.Series | None = None, *, colour_by: str = "topic",
+              theme_names: list[str] | tuple[str, ...] = (), show_labels: bool = True,
+              height: int = 700, title: str | None = None) -> go.Figure:
+    """Every paper at its 2-D position (WebGL), coloured by topic or theme.
+
+    ``selected`` is a boolean mask over ``papers`` (the global filters):
+    selected papers are coloured, the rest stay as faint grey context that
+    carries no hover and no text. Topic labels sit at the median position of
+    each topic's selected papers.
+    """
+    fig = go.Figure()
+    mask = pd.Series(True, index=papers.index) if selected is None else selected.reindex(papers.index, fill_value=False)
+    context = papers[~mask]
+    shown = papers[mask]
+    # Few highlighted papers get bigger dots, so a narrow filter stays visible among 10,000 grey ones.
+    size = 10 if len(shown) < 100 else 7 if len(shown) < 2000 else 5
+    if len(context):
+        fig.add_trace(go.Scattergl(
+            x=context["x"], y=context["y"], mode="markers", name="filtered out", hoverinfo="skip",
+            marker={"size": 4, "color": CONTEXT_COLOUR, "opacity": 0.7}, showlegend=len(shown) > 0))
+    if colour_by == "theme":
+        groups = shown["themes"].map(theme_group)
+        present = set(groups)
+        # "no theme" first so it is drawn underneath; then the run's themes in order; "several" on top.
+        order = ([NO_THEME] if NO_THEME in present else []) + [n for n in theme_names if n in present] + sorted(
+            present - set(theme_names) - {NO_THEME, SEVERAL_THEMES}) + (
+            [SEVERAL_THEMES] if SEVERAL_THEMES in present else [])
+        for name in order:
+            part = shown[groups == name]
+            fig.add_trace(go.Scattergl(
+                x=part["x"], y=part["y"], mode="markers", name=f"{esc(name)} ({len(part):,})",
+                customdata=_customdata(part), hovertemplate=_HOVER,
+                marker={"size": size if name != NO_THEME else max(4, size - 2),
+                        "color": theme_colour(name, theme_names), "opacity": 0.85 if name != NO_THEME else 0.45}))
+    else:
+        for tid, part in shown.groupby("topic_id", sort=True):
+            label = str(part["topic_label"].iat[0])
+            fig.add_trace(go.Scattergl(
+                x=part["x"], y=part["y"], mode="markers", name=f"{int(tid)}: {esc(_short(label))} ({len(part):,})",
+                customdata=_customdata(part), hovertemplate=_HOVER,
+                marker={"size": size, "color": topic_colour(int(tid)), "opacity": 0.8}))
+    if show_labels and len(shown):
+        for tid, part in shown.groupby("topic_id", sort=True):
+            if int(tid) < 0:
+                continue
+            fig.add_annotation(x=float(part["x"].median()), y=float(part["y"].median()),
+                               text=esc(map_label(int(tid), str(part["topic_label"].iat[0]))), showarrow=False,
+                               font={"size": 11, "color": "#1a1a1a"}, bgcolor="rgba(255,255,255,0.72)",
+                               bordercolor=topic_colour(int(tid)), borderwidth=1, borderpad=2)
+    n_groups = sum(1 for t in fig.data if t.name != "filtered out")
+    fig.update_layout(
+        height=height, margin={"l": 10, "r": 10, "t": 60 if title else 36, "b": 10},
+        title=esc(title) if title else None, plot_bgcolor="white", dragmode="pan",
+        # Many topics: their labels sit on the map, so the legend would only take the map's width.
+        showlegend=colour_by == "theme" or n_groups <= 12, legend={"itemsizing": "constant", "font": {"size": 11}},
+        uirevision="map", hoverlabel={"align": "left"},
+        xaxis={"visible": False}, yaxis={"visible": False},
+    )
+    return fig
+
+
+def map_label(topic_id: int, label: str, width: int = 30) -> str:
+    """The map's label for a topic: its id and the first phrase of its label (the hover has the rest)."""
+    first = label.split(",")[0].strip() or label
+    return f"{topic_id}: {_short(first, width)}"
+
+
+def _short(text: str, width: int = 48) -> str:
+    return textwrap.shorten(text, width=width, placeholder="…") if len(text) > width else text
+
+
+def trend_figure(matrix: pd.DataFrame, labels: dict[str, str], *, kind: str, period: str, measure: str = "count",
+                 style: str = "lines", incomplete: pd.DataFrame | None = None,
+                 theme_names: list[str] | tuple[str, ...] = (), last_date: str | None = None) -> go.Figure:
+    """Counts or shares per period, as lines or stacked areas, one series per topic or theme.
+
+    The incomplete trailing period (the data stop inside it) is shaded and
+    its line segment dotted, so a half-finished week is not read as a drop.
+    """
+    if len(matrix) == 1:
+        return _single_period_bars(matrix, labels, kind=kind, period=period, measure=measure,
+                                   theme_names=theme_names)
+    fig = go.Figure()
+    x = pd.to_datetime(pd.Series(matrix.index, dtype=str))
+    starts_incomplete = set(incomplete["period_start"]) if incomplete is not None and len(incomplete) else set()
+    is_inc = pd.Series([s in starts_incomplete for s in matrix.index])
+    for key in matrix.columns:
+        colour = topic_colour(int(key)) if kind == "topic" else theme_colour(str(key), theme_names)
+        name = esc(_short(labels.get(str(key), str(key)), 40))
+        if kind == "topic":
+            name = f"{key}: {name}"
+        y = matrix[key].to_numpy()
+        if style == "area":
+            fig.add_trace(go.Scatter(x=x, y=y, name=name, mode="lines", stackgroup="one",
+                                     line={"width": 0.5, "color": colour}, legendgroup=str(key),
+                                     hovertemplate=f"{name}<br>%{{x|%Y-%m-%d}}: %{{y}}<extra></extra>"))
+            continue
+        solid = ~is_inc.to_numpy()
+        marker_mode = "lines+markers" if len(matrix) <= 60 else "lines"
+        fig.add_trace(go.Scatter(x=x[solid], y=y[solid], name=name, mode=marker_mode, legendgroup=str(key),
+                                 line={"width": 2, "color": colour},
+                                 hovertemplate=f"{name}<br>%{{x|%Y-%m-%d}}: %{{y}}<extra></extra>"))
+        if is_inc.any():
+            seg_x, seg_y = _partial_segments(x, y, is_inc.tolist())
+            fig.add_trace(go.Scatter(x=seg_x, y=seg_y, name=f"{name} (partial period)", mode="lines+markers",
+                                     legendgroup=str(key), showlegend=False, connectgaps=False,
+                                     line={"width": 2, "color": colour, "dash": "dot"},
+                                     marker={"symbol": "circle-open", "size": 8},
+                                     hovertemplate=f"{name}<br>%{{x|%Y-%m-%d}}: %{{y}} (partial period)"
+                                                   "<extra></extra>"))
+    if starts_incomplete and incomplete is not None:
+        for _, row in incomplete.iterrows():
+            end = pd.Timestamp(row["period_end"]) + pd.Timedelta(days=1)
+            fig.add_vrect(x0=pd.Timestamp(row["period_start"]), x1=end, fillcolor="#f0e6c8", opacity=0.45,
+                          line_width=0, layer="below")
+        note = "partial period" + (f" (data end {last_date})" if last_date else "")
+        fig.add_annotation(x=pd.Timestamp(incomplete["period_start"].iat[-1]), y=1.0, yref="paper",
+                           text=note, showarrow=False, xanchor="right", yanchor="bottom", font={"size": 11})
+    unit = {"day": "day", "week": "week", "month": "month"}[period]
+    ytitle = f"share of all papers per {unit}" if measure == "share" else f"papers per {unit}"
+    xaxis = {"title": f"{unit} starting", "gridcolor": "#f4f4f4", "type": "date",
+             "tickformat": "%b %Y" if period == "month" else "%Y-%m-%d"}
+    step = {"day": pd.Timedelta(days=1), "week": pd.Timedelta(days=7), "month": pd.Timedelta(days=31)}[period]
+    if len(matrix) == 2:
+        # Two periods: pad the axis by a period each side, or Plotly zooms in to hours.
+        xaxis.update(range=[x.min() - step, x.max() + step], dtick={"day": 86400000, "week": 7 * 86400000,
+                                                                      "month": "M1"}[period])
+    elif len(matrix):
+        xaxis.update(range=[x.min() - step / 2, x.max() + step])
+    yaxis = {"title": ytitle, "tickformat": ".0%" if measure == "share" else ",d", "gridcolor": "#eeeeee",
+             "rangemode": "tozero"}
+    if measure != "share" and matrix.size and float(matrix.to_numpy().max()) <= 6:
+        yaxis["dtick"] = 1  # whole papers: no 0.5 ticks rounded into repeated labels
+    fig.update_layout(
+        height=460, margin={"l": 10, "r": 10, "t": 30, "b": 10}, hovermode="closest", plot_bgcolor="white",
+        yaxis=yaxis,
+        xaxis=xaxis, legend={"font": {"size": 11}},
+    )
+    return fig
+
+
+def _single_period_bars(matrix: pd.DataFrame, labels: dict[str, str], *, kind: str, period: str, measure: str,
+                        theme_names) -> go.Figure:
+    """All papers in one period: a line has nothing to connect, so one bar per topic or theme."""
+    keys = list(matrix.columns)
+    names = [(f"{k}: " if kind == "topic" else "") + esc(_short(labels.get(str(k), str(k)), 40)) for k in keys]
+    colours = [topic_colour(int(k)) if kind == "topic" else theme_colour(str(k), theme_names) for k in keys]
+    values = matrix.iloc[0].to_numpy()
+    fig = go.Figure(go.Bar(x=names, y=values, marker_color=colours,
+                           hovertemplate="%{x}: %{y}<extra></extra>"))
+    unit = "share of all papers" if measure == "share" else "papers"
+    fig.update_layout(height=420, margin={"l": 10, "r": 10, "t": 30, "b": 10}, plot_bgcolor="white",
+                      title={"text": f"{unit} in the {period} starting {matrix.index[0]}", "font": {"size": 13}},
+                      yaxis={"title": unit, "tickformat": ".0%" if measure == "share" else ",d",
+                             "gridcolor": "#eeeeee", "rangemode": "tozero"},
+                      xaxis={"title": kind, "tickangle": -20})
+    return fig
+
+
+def _partial_segments(x: pd.Series, y, partial: list[bool]) -> tuple[list, list]:
+    """Dotted pieces: each partial point joined to its complete neighbours, pieces split by gaps."""
+    keep: set[int] = set()
+    for i, p in enumerate(partial):
+        if p:
+            keep.update(j for j in (i - 1, i, i + 1) if 0 <= j < len(partial))
+    xs, ys, prev = [], [], None
+    for i in sorted(keep):
+        if prev is not None and i != prev + 1:
+            xs.append(None)
+            ys.append(None)
+        xs.append(x.iat[i])
+        ys.append(y[i])
+        prev = i
+    return xs, ys
+
+
+def keyword_figure(presence: pd.DataFrame, topic_id: int) -> go.Figure:
+    """A topic's keywords: share of its papers mentioning each, against the share of all papers."""
+    frame = presence.iloc[::-1]
+    words = [esc(w) for w in frame["keyword"]]
+    fig = go.Figure()
+    fig.add_trace(go.Bar(y=words, x=frame["in_topic"], orientation="h", name="papers in this topic",
+                         marker_color=topic_colour(topic_id),
+                         hovertemplate="%{y}: %{x:.0%} of this topic's papers<extra></extra>"))
+    fig.add_trace(go.Bar(y=words, x=frame["overall"], orientation="h", name="all papers",
+                         marker_color="#c7c7c7", hovertemplate="%{y}: %{x:.0%} of all papers<extra></extra>"))
+    fig.update_layout(barmode="group", height=max(240, 34 * len(frame) + 80),
+                      margin={"l": 10, "r": 10, "t": 10, "b": 10}, plot_bgcolor="white",
+                      xaxis={"title": "share of papers mentioning the keyword", "tickformat": ".0%",
+                             "gridcolor": "#eeeeee", "rangemode": "tozero"},
+                      legend={"orientation": "h", "y": -0.2})
+    return fig

@@ -1,0 +1,335 @@
+"""The dashboard's global filters and the frames each page derives from a filtered run.
+
+Every page shows the same selection (themes, topics, a date range, a text
+search), so the selection is one small value object and one function that
+applies it. Pages never filter frames themselves; they call these functions,
+which keeps the map, the trends, the tables and the exports in agreement.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+
+from .corpus import arxiv_id_of
+from .themes import split_themes
+from .trends import compute_trends
+
+#: Columns of a run's papers frame that the exports leave out (internal, or huge per row).
+_INTERNAL_PREFIX = "_"
+_ARXIV_FULL = re.compile(r"(\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(v\d+)?", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the user selected in the sidebar; empty fields select everything.
+
+    ``date_from``/``date_to`` are inclusive. An open date range (both None)
+    keeps undated papers; any date bound drops them, since they cannot be
+    shown to fall inside it.
+    """
+
+    themes: tuple[str, ...] = ()
+    topics: tuple[int, ...] = ()
+    date_from: date | None = None
+    date_to: date | None = None
+    search: str = ""
+
+    @property
+    def active(self) -> bool:
+        return bool(self.themes or self.topics or self.date_from or self.date_to or self.search.strip())
+
+    def describe(self) -> str:
+        """One line for captions and export notes, e.g. 'theme Agents · 2024-06-01 to 2024-06-30'."""
+        parts = []
+        if self.themes:
+            n = len(self.themes)
+            parts.append(f"theme{'s' * (n != 1)} {', '.join(self.themes)}" if n <= 2 else f"{n} themes")
+        if self.topics:
+            n = len(self.topics)
+            parts.append(f"topic{'s' * (n != 1)} {', '.join(map(str, self.topics))}" if n <= 3 else f"{n} topics")
+        if self.date_from or self.date_to:
+            parts.append(f"{self.date_from or 'start'} to {self.date_to or 'end'}")
+        if self.search.strip():
+            parts.append(f"search “{self.search.strip()}”")
+        return " · ".join(parts) if parts else "no filters"
+
+
+def search_terms(text: str) -> list[str]:
+    """Split a search box into terms; "quoted phrases" stay together.
+
+    An unbalanced quote is not an error for a search box: the text is then
+    split on whitespace.
+    """
+    text = (text or "").strip()
+    if not text:
+        return []
+    try:
+        terms = shlex.split(text)
+    except ValueError:
+        terms = text.replace('"', " ").split()
+    return [t.casefold() for t in terms if t.strip()]
+
+
+def filter_mask(papers: pd.DataFrame, filters: Filters) -> pd.Series:
+    """Boolean mask over ``papers``: every given criterion must hold (themes: any of them)."""
+    mask = pd.Series(True, index=papers.index)
+    if filters.themes:
+        wanted = set(filters.themes)
+        mask &= papers["themes"].map(lambda v: not wanted.isdisjoint(split_themes(v)))
+    if filters.topics:
+        mask &= papers["topic_id"].isin(list(filters.topics))
+    if filters.date_from or filters.date_to:
+        dates = papers["date"].astype(str)
+        mask &= dates != ""
+        if filters.date_from:
+            mask &= dates >= filters.date_from.isoformat()
+        if filters.date_to:
+            mask &= dates <= filters.date_to.isoformat()
+    terms = search_terms(filters.search)
+    if terms:
+        text = (papers["title"].astype(str) + "\n" + papers["abstract"].astype(str)).str.casefold()
+        for term in terms:
+            mask &= text.str.contains(term, regex=False)
+    return mask
+
+
+def apply(papers: pd.DataFrame, filters: Filters) -> pd.DataFrame:
+    """The papers the filters select (a new frame; the input is never modified)."""
+    if not filters.active:
+        return papers.copy()
+    return papers[filter_mask(papers, filters)].copy()
+
+
+def date_bounds(papers: pd.DataFrame) -> tuple[date, date] | None:
+    """First and last paper date, or None when no paper is dated."""
+    dates = papers["date"].astype(str)
+    dates = dates[dates != ""]
+    if dates.empty:
+        return None
+    return date.fromisoformat(dates.min()), date.fromisoformat(dates.max())
+
+
+def theme_counts(papers: pd.DataFrame, theme_names: list[str]) -> pd.Series:
+    """Papers per theme, in the run's theme order (a paper may count for several)."""
+    counts = pd.Series(0, index=list(theme_names), dtype=int)
+    for value in papers["themes"]:
+        for name in split_themes(value):
+            if name in counts.index:
+                counts[name] += 1
+    return counts
+
+
+# --------------------------------------------------------------------------- trends of a selection
+
+def filtered_trends(selected: pd.DataFrame, full_trends: pd.DataFrame) -> pd.DataFrame:
+    """Trends of the selected papers, measured against the whole corpus.
+
+    Counts come from the selection. ``period_total``/``share`` and ``complete``
+    come from the full run, so a share stays 'of all papers that period' (a
+    topic filter does not turn every share into 100 %) and a period is
+    incomplete exactly when the corpus, not the selection, stops inside it.
+    """
+    if full_trends.empty:
+        return full_trends.copy()
+    part = compute_trends(selected) if len(selected) else full_trends.iloc[0:0].copy()
+    periods = (full_trends[["period", "period_start", "period_total", "complete"]]
+               .drop_duplicates(["period", "period_start"]))
+    part = part.drop(columns=["period_total", "complete", "share"], errors="ignore")
+    out = part.merge(periods, on=["period", "period_start"], how="left")
+    out["period_total"] = out["period_total"].fillna(0).astype(int)
+    out["complete"] = out["complete"].fillna(False).astype(bool)
+    total = out["period_total"].where(out["period_total"] > 0)
+    out["share"] = (out["count"] / total).fillna(0.0).round(6)
+    return out[list(full_trends.columns)].reset_index(drop=True)
+
+
+def period_starts(full_trends: pd.DataFrame, period: str) -> list[str]:
+    """Every period start of the corpus (so a selection's empty periods plot as zero, not gaps)."""
+    sub = full_trends[full_trends["period"] == period]
+    return sorted(sub["period_start"].unique().tolist())
+
+
+def incomplete_periods(full_trends: pd.DataFrame, period: str, first_date: str | None = None) -> pd.DataFrame:
+    """Periods the corpus covers only in part: the one the data stop inside (``complete`` is False)
+    and, given the first paper's date, the one the data start inside. Columns period_start, period_end.
+
+    Both hold fewer papers than a full period would, so charts mark them
+    instead of letting them read as a drop (or a slow start).
+    """
+    sub = full_trends[full_trends["period"] == period]
+    parts = sub[~sub["complete"].astype(bool)][["period_start", "period_end"]]
+    if first_date and len(sub):
+        first = sub.sort_values("period_start").iloc[0]
+        if str(first["period_start"]) < str(first_date):
+            parts = pd.concat([parts, first[["period_start", "period_end"]].to_frame().T])
+    return parts.drop_duplicates().sort_values("period_start").reset_index(drop=True)
+
+
+def trend_matrix(trends: pd.DataFrame, full_trends: pd.DataFrame, *, period: str, kind: str,
+                 measure: str = "count", keys: list[str] | None = None) -> pd.DataFrame:
+    """Wide table for a chart: one row per period start, one column per key, zeros filled in."""
+    value = "share" if measure == "share" else "count"
+    sub = trends[(trends["period"] == period) & (trends["kind"] == kind)]
+    if keys is not None:
+        sub = sub[sub["key"].isin(keys)]
+    wide = sub.pivot_table(index="period_start", columns="key", values=value, aggfunc="sum", fill_value=0)
+    wide = wide.reindex(index=period_starts(full_trends, period), fill_value=0)
+    if keys is not None:
+        wide = wide.reindex(columns=[k for k in keys if k in wide.columns])
+    wide.index.name = "period_start"
+    return wide.fillna(0)
+
+
+def top_keys(trends: pd.DataFrame, *, period: str, kind: str, n: int) -> list[str]:
+    """The n keys with the most papers in the selection (ties by key, for a stable order)."""
+    sub = trends[(trends["period"] == period) & (trends["kind"] == kind)]
+    totals = sub.groupby("key")["count"].sum().reset_index()
+    totals = totals.sort_values(["count", "key"], ascending=[False, True])
+    return totals["key"].head(n).tolist()
+
+
+# --------------------------------------------------------------------------- topics of a selection
+
+def topic_overview(selected: pd.DataFrame, topics: pd.DataFrame, *, period: str = "month",
+                   all_papers: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The topic table of the Topics page and its CSV export, for the selected papers.
+
+    Columns: topic_id, topic_label, keywords, papers (in the selection),
+    size (in the whole run), themes (the three most frequent among the
+    selected papers, with counts), first_date, last_date (of the selection)
+    and ``trend``: papers per period over the corpus's whole date range, for
+    a sparkline. Topics with no selected paper are left out.
+    """
+    cols = ["topic_id", "topic_label", "keywords", "papers", "size", "themes", "first_date", "last_date", "trend"]
+    if selected.empty:
+        return pd.DataFrame(columns=cols)
+    span_source = all_papers if all_papers is not None else selected
+    dated_all = span_source["date"].astype(str)
+    dated_all = dated_all[dated_all != ""]
+    freq = {"day": "D", "week": "W-SUN", "month": "M"}[period]
+    if len(dated_all):
+        span = pd.period_range(pd.Period(dated_all.min(), freq), pd.Period(dated_all.max(), freq), freq=freq)
+    else:
+        span = pd.PeriodIndex([], freq=freq)
+    rows = []
+    base = topics.set_index("topic_id")
+    for tid, group in selected.groupby("topic_id", sort=True):
+        dates = group["date"].astype(str)
+        dates = dates[dates != ""]
+        if len(span):
+            per = pd.to_datetime(dates).dt.to_period(freq).value_counts()
+            trend = [int(per.get(p, 0)) for p in span]
+        else:
+            trend = []
+        info = base.loc[tid] if tid in base.index else None
+        theme_freq = pd.Series([t for v in group["themes"] for t in split_themes(v)]).value_counts()
+        rows.append({
+            "topic_id": int(tid),
+            "topic_label": str(info["topic_label"]) if info is not None else str(group["topic_label"].iat[0]),
+            "keywords": str(info["keywords"]) if info is not None else "",
+            "papers": int(len(group)),
+            "size": int(info["size"]) if info is not None else int(len(group)),
+            "themes": "; ".join(f"{name} ({n})" for name, n in theme_freq.head(3).items()),
+            "first_date": dates.min() if len(dates) else "",
+            "last_date": dates.max() if len(dates) else "",
+            "trend": trend,
+        })
+    out = pd.DataFrame(rows, columns=cols)
+    return out.sort_values(["papers", "topic_id"], ascending=[False, True]).reset_index(drop=True)
+
+
+def normalised_texts(papers: pd.DataFrame) -> pd.Series:
+    """' title abstract ' lower-cased with punctuation as spaces, for whole-word keyword matching."""
+    text = (papers["title"].astype(str) + " " + papers["abstract"].astype(str)).str.casefold()
+    return " " + text.str.replace(r"[^0-9a-z]+", " ", regex=True) + " "
+
+
+def keyword_presence(topic_texts: pd.Series, all_texts: pd.Series, keywords: str) -> pd.DataFrame:
+    """For each of a topic's keywords: share of the topic's papers and of all papers mentioning it.
+
+    Both inputs come from :func:`normalised_texts`. A run stores keywords
+    without weights; how much more often a keyword occurs inside its topic
+    than in the corpus is what makes it a keyword, and the user can check it
+    against the papers they see.
+    """
+    words = [w for w in split_themes(keywords) if w.strip()]
+    rows = []
+    for w in words:
+        key = " " + re.sub(r"[^0-9a-z]+", " ", w.casefold()).strip() + " "
+        rows.append({"keyword": w,
+                     "in_topic": float(topic_texts.str.contains(key, regex=False).mean()) if len(topic_texts) else 0.0,
+                     "overall": float(all_texts.str.contains(key, regex=False).mean()) if len(all_texts) else 0.0})
+    return pd.DataFrame(rows, columns=["keyword", "in_topic", "overall"])
+
+
+SORTS = {
+    "most representative": (["_rep", "date"], [False, False]),
+    "newest first": (["date", "_rep"], [False, False]),
+    "oldest first": (["date", "_rep"], [True, False]),
+}
+
+
+def sort_papers(papers: pd.DataFrame, by: str = "most representative") -> pd.DataFrame:
+    """Order a paper list; ``_rep`` is the cosine similarity to the topic centroid."""
+    cols, asc = SORTS[by]
+    cols = [c for c in cols if c in papers.columns]
+    frame = papers.copy()
+    if cols and cols[0] == "date":
+        # Undated papers go last whichever way dates are sorted.
+        frame["_undated"] = frame["date"].astype(str) == ""
+        return frame.sort_values(["_undated", *cols], ascending=[True, *asc[:len(cols)]],
+                                 kind="stable").drop(columns="_undated")
+    return frame.sort_values(cols, ascending=asc[:len(cols)], kind="stable")
+
+
+def arxiv_url(paper_id: str, url: str = "") -> str:
+    """An https://arxiv.org/abs/ link when the paper has an arXiv id, else ''.
+
+    The link is rebuilt from the id, never copied from the input, so a
+    ``javascript:`` or look-alike URL in someone's CSV can never become a link.
+    """
+    pid = str(paper_id or "")
+    m = _ARXIV_FULL.fullmatch(pid)
+    ident = m.group(1) if m else ""
+    if not ident and "arxiv.org/" in str(url or "").lower():
+        ident = arxiv_id_of(str(url))
+    return f"https://arxiv.org/abs/{ident}" if ident else ""
+
+
+def paper_list(papers: pd.DataFrame) -> pd.DataFrame:
+    """The columns a paper table shows: title, date, topic, themes, arXiv link, representativeness."""
+    out = pd.DataFrame({
+        "title": papers["title"].astype(str),
+        "date": papers["date"].astype(str),
+        "topic": papers["topic_label"].astype(str),
+        "themes": papers["themes"].astype(str),
+        "arxiv": [arxiv_url(p, u) for p, u in zip(papers["paper_id"], papers["url"], strict=True)],
+        "paper_id": papers["paper_id"].astype(str),
+    }, index=papers.index)
+    if "_rep" in papers.columns:
+        out["representativeness"] = papers["_rep"].astype(float).round(3)
+    return out.reset_index(drop=True)
+
+
+def export_frame(papers: pd.DataFrame) -> pd.DataFrame:
+    """The filtered papers as the CSV export writes them: the run's columns, internal ones dropped."""
+    cols = [c for c in papers.columns if not str(c).startswith(_INTERNAL_PREFIX)]
+    out = papers[cols].copy()
+    if "_rep" in papers.columns:
+        out["representativeness"] = papers["_rep"].astype(float).round(4)
+    return out.reset_index(drop=True)
+
+
+def selected_ids(points: list[dict], id_position: int) -> list[str]:
+    """Paper ids from a Plotly selection event (``customdata[id_position]`` of each point)."""
+    ids = []
+    for p in points or []:
+        data = p.get("customdata")
+        if isinstance(data, (list, tuple)) and len(data) > id_position:
+            ids.append(str(data[id_position]))
+    return list(dict.fromkeys(ids))

@@ -1,0 +1,186 @@
+"""Paper topics dashboard: the router, the run it opens, and the global filters.
+
+Run it with ``make run`` (``streamlit run dashboard.py``); open another run
+with ``streamlit run dashboard.py -- --run DIR`` or PAPERTOPICS_RUN=DIR.
+Without either it opens the demo run, building it on the first start.
+The sidebar filters live here, once, with widget keys bound to the URL's
+query parameters, so every page sees the same selection and a filtered
+view can be bookmarked.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+
+from analysis import query, workspace  # noqa: E402
+from analysis.config import DEMO_CORPUS, BuildConfig, default_runs_dir  # noqa: E402
+from analysis.errors import InputError  # noqa: E402
+from analysis.run import is_run  # noqa: E402
+from pages import _common as ui  # noqa: E402
+
+st.set_page_config(page_title="Paper topics", page_icon=":material/hub:", layout="wide")
+ui.leave_folder_mode()
+
+
+def _run_from_url() -> Path | None:
+    """``?run=NAME`` (a run inside the runs folder, by name only) from a bookmarked view."""
+    name = st.query_params.get("run")
+    if not name:
+        return None
+    try:
+        path = workspace.run_dir_for_name(name, default_runs_dir())
+    except InputError:
+        return None
+    return path if is_run(path) else None
+
+
+DEMO = "demo"
+
+
+def open_run() -> Path | str | None:
+    """The run this session shows: chosen on the Data page, else bookmarked, else --run / env, else the demo.
+
+    Returns DEMO when the demo run still has to be built, None when nothing can be opened.
+    """
+    ss = st.session_state
+    chosen = ss.get(ui.RUN_KEY)
+    if chosen and is_run(Path(chosen)):
+        return Path(chosen)
+    if "_start_checked" not in ss:
+        ss["_start_checked"] = True
+        url_run = _run_from_url()
+        if url_run is not None:
+            ss[ui.RUN_KEY] = str(url_run)
+            return url_run
+    requested, source = workspace.requested_run(sys.argv[1:], dict(os.environ))
+    if requested is not None:
+        try:
+            path = workspace.check_run_dir(requested)
+        except InputError as exc:
+            st.error(f"Cannot open the run given by {source}: {ui.markdown_literal(str(exc))}")
+            return None
+        ss[ui.RUN_KEY] = str(path)
+        return path
+    demo = (default_runs_dir() / workspace.DEMO_NAME).resolve()
+    if is_run(demo):
+        ss[ui.RUN_KEY] = str(demo)
+        return demo
+    if not DEMO_CORPUS.is_file():
+        st.error(f"The demo corpus {ui.markdown_literal(DEMO_CORPUS)} is missing; load your own papers on the "
+                 "Data page.")
+        return None
+    return DEMO
+
+
+def build_demo_page() -> None:
+    """First start: build the demo run (shipped vectors make this a minute or two of UMAP and clustering)."""
+    out = (default_runs_dir() / workspace.DEMO_NAME).resolve()
+    st.title("Paper topics")
+    st.write(f"First start: building the demo run from **{DEMO_CORPUS.name}** (9,877 Hugging Face Daily "
+             "Papers, 2024–2026) into `" + str(out).replace("`", "'") + "`. This happens once and takes "
+             "a few minutes on a small machine; later starts open in seconds.")
+    job = workspace.running_build(out) or workspace.start_build(
+        out, ui.build_target([DEMO_CORPUS], BuildConfig(), None, out))
+    ok = ui.follow_build(job, "Building the demo run")
+    workspace.forget_build(job)
+    if ok and is_run(out):
+        st.session_state[ui.RUN_KEY] = str(out)
+        st.rerun()
+    st.info("Open the Data page to load your own papers instead.")
+
+
+def _reset_filters(bounds) -> None:
+    st.session_state["theme"] = []
+    st.session_state["topic"] = []
+    st.session_state["q"] = ""
+    if bounds is not None:
+        st.session_state["dates"] = bounds
+
+
+def sidebar_filters(path: Path) -> query.Filters:
+    """The global filters, defined once; every page reads the Filters built here."""
+    run, _ = ui.load(path)
+    ss = st.session_state
+    if ss.get("_filters_run") not in (None, str(path)):
+        # Another run: its topics and dates differ, so the old selection cannot carry over.
+        for key in ("topic", "dates"):
+            ss.pop(key, None)
+    ss["_filters_run"] = str(path)
+    bounds = query.date_bounds(run.papers)
+    labels = dict(zip(run.topics["topic_id"].astype(int), run.topics["topic_label"].astype(str), strict=True))
+    if "_url_topic_ids" not in ss:
+        # The URL holds topics as their labels ("3: agents, tools"); a hand-typed ?topic=3 works too.
+        ss["_url_topic_ids"] = True
+        raw = st.query_params.get_all("topic")
+        if raw and all(r.strip().lstrip("-").isdigit() for r in raw):
+            ss["topic"] = [int(r) for r in raw if int(r) in labels]
+    sizes = dict(zip(run.topics["topic_id"].astype(int), run.topics["size"].astype(int), strict=True))
+    with st.sidebar:
+        st.subheader("Filters", help="Every page, chart, table and export shows only the papers matching all of "
+                                     "these. The URL keeps them, so a filtered view can be bookmarked.")
+        themes = st.multiselect("Themes", run.theme_names, key="theme", bind="query-params",
+                                placeholder="all themes", help="Papers filed under any of the chosen themes.")
+        topics = st.multiselect("Topics", list(labels), key="topic", bind="query-params",
+                                format_func=lambda t: f"{t}: {labels.get(t, '')}", placeholder="all topics",
+                                help=f"{len(labels)} topics, by id (0 is the largest, {sizes.get(0, 0):,} papers); "
+                                     "the Topics page lists them all with their sizes.")
+        date_from = date_to = None
+        if bounds is not None:
+            if bounds[0] == bounds[1]:
+                st.caption(f"All dated papers are from {bounds[0]:%Y-%m-%d}.")
+            else:
+                picked = st.date_input("Date range", value=bounds, min_value=bounds[0], max_value=bounds[1],
+                                       key="dates", bind="query-params", format="YYYY-MM-DD",
+                                       help="Only papers dated inside the range (undated papers are then left "
+                                            "out).")
+                picked = tuple(picked) if isinstance(picked, (list, tuple)) else (picked,)
+                lo = picked[0] if picked else bounds[0]
+                hi = picked[1] if len(picked) > 1 else bounds[1]
+                if (lo, hi) != tuple(bounds):
+                    date_from, date_to = lo, hi
+        else:
+            st.caption("No paper in this run has a date.")
+        search = st.text_input("Search titles and abstracts", key="q", bind="query-params",
+                               placeholder="e.g. diffusion \"reward model\"",
+                               help="Every word must occur (case-insensitive); quote a phrase to keep it together.")
+        filters = query.Filters(themes=tuple(themes), topics=tuple(int(t) for t in topics),
+                                date_from=date_from, date_to=date_to, search=search)
+        st.button("Reset filters", on_click=_reset_filters, args=(bounds,), disabled=not filters.active,
+                  icon=":material/filter_alt_off:")
+        st.divider()
+        counts = run.meta.get("counts", {})
+        st.caption(f"Run **{ui.markdown_literal(Path(path).name)}** · {counts.get('kept', len(run.papers)):,} papers · "
+                   f"{counts.get('topics', len(labels))} topics · built {str(run.meta.get('created', ''))[:10]}")
+    return filters
+
+
+def sync_run_param(path: Path) -> None:
+    """Keep ``?run=NAME`` when the run lives in the runs folder, so bookmarks reopen it."""
+    root = default_runs_dir().resolve()
+    if path.resolve().parent == root:
+        if st.query_params.get("run") != path.name:
+            st.query_params["run"] = path.name
+    elif "run" in st.query_params:
+        del st.query_params["run"]
+
+
+with ui.as_entry_point():
+    run_path = open_run()
+    if run_path == DEMO:
+        page = st.navigation([st.Page(build_demo_page, title="Preparing the demo", default=True)], position="hidden")
+    elif run_path is None:
+        st.session_state.pop(ui.VIEW_KEY, None)
+        page = st.navigation(ui.page_list(only_data=True), position="top")
+    else:
+        st.session_state[ui.VIEW_KEY] = ui.make_view(run_path, sidebar_filters(run_path))
+        sync_run_param(run_path)
+        page = st.navigation(ui.page_list(), position="top")
+    ui.run_page(page)

@@ -1,0 +1,350 @@
+"""Streamlit glue shared by the entry point and the pages: the current run, caching, progress, paper lists.
+
+The pages stay thin: they read widgets, call ``analysis`` and render. What
+they share lives here: loading a run once per folder (``st.cache_data``),
+the current view (run + global filters + the papers they select), cached
+derived frames and figures keyed by run and filters, and the few display
+helpers that must treat paper text as text.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import runpy
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+from analysis import plots, query, workspace
+from analysis.config import default_cache_dir
+from analysis.run import RUN_FILE, Run, load_run
+
+ENTRY_POINT = Path(__file__).resolve().parent.parent / "dashboard.py"
+RUN_KEY = "run_path"
+VIEW_KEY = "_view"
+FLASH_KEY = "_flash"
+
+
+@dataclass
+class View:
+    """What every page renders: the run, the sidebar's filters and the papers they select."""
+
+    run: Run
+    stamp: float
+    filters: query.Filters
+    mask: pd.Series
+    papers: pd.DataFrame
+
+    @property
+    def path(self) -> str:
+        return str(self.run.path)
+
+    @property
+    def name(self) -> str:
+        return Path(self.run.path).name
+
+
+# --------------------------------------------------------------------------- loading and caching
+
+def run_stamp(path: Path | str) -> float:
+    """Changes whenever the run folder is rebuilt in place, so the cache never serves a stale run."""
+    return (Path(path) / RUN_FILE).stat().st_mtime
+
+
+@st.cache_data(show_spinner="Loading the run…", max_entries=4)
+def _load(path: str, stamp: float) -> Run:
+    return load_run(path)
+
+
+def load(path: Path | str) -> tuple[Run, float]:
+    stamp = run_stamp(path)
+    return _load(str(Path(path).resolve()), stamp), stamp
+
+
+def make_view(path: Path | str, filters: query.Filters) -> View:
+    run, stamp = load(path)
+    mask = query.filter_mask(run.papers, filters)
+    return View(run=run, stamp=stamp, filters=filters, mask=mask, papers=run.papers[mask].copy())
+
+
+# --------------------------------------------------------------------------- pages and the entry point
+
+IN_ENTRY_KEY = "_in_entry"
+
+
+def page_list(only_data: bool = False) -> list:
+    """The app's pages, for st.navigation (paths are relative to dashboard.py)."""
+    data = st.Page("pages/data.py", title="Data", icon=":material/database:", default=only_data)
+    if only_data:
+        return [data]
+    return [
+        st.Page("pages/map.py", title="Topic map", icon=":material/scatter_plot:", default=True),
+        st.Page("pages/trends.py", title="Trends", icon=":material/trending_up:"),
+        st.Page("pages/topics.py", title="Topics", icon=":material/category:"),
+        st.Page("pages/export.py", title="Export", icon=":material/download:"),
+        data,
+    ]
+
+
+def run_page(page) -> None:
+    """Run the selected page, marking that it runs under the entry point (see :func:`require_entry`)."""
+    st.session_state[IN_ENTRY_KEY] = True
+    try:
+        page.run()
+    finally:
+        st.session_state[IN_ENTRY_KEY] = False
+
+
+def _in_app_test() -> bool:
+    from streamlit import config  # st.get_option does not see AppTest's patched option
+
+    return bool(config.get_option("global.appTest"))
+
+
+def leave_folder_mode() -> None:
+    """Called first by dashboard.py: end Streamlit's folder-based page mode before anything renders.
+
+    Because the pages live in a folder named ``pages/``, Streamlit runs the
+    first script run of each server process in its old folder-based
+    multipage mode, where scripts get other identities; widgets made in that
+    run (the map's selection, for one) would not match the next run's. So
+    that run only registers the real navigation (which ends the mode for the
+    whole process) and reruns at once, with the same URL and query
+    parameters. AppTest starts every run in that mode; there the entry point
+    simply carries on (see :func:`as_entry_point`).
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory and not _in_app_test():
+        st.navigation(page_list(), position="hidden")
+        st.rerun()
+
+
+def require_entry() -> None:
+    """Make sure this page runs under dashboard.py, which draws the sidebar filters and loads the run.
+
+    In the folder-based mode (see :func:`leave_folder_mode`), a direct link
+    such as ``/trends?theme=...`` runs the page file on its own. On a server
+    this registers the real navigation and reruns, so the same URL goes
+    through the entry point. Under AppTest the entry point is run here, in
+    the same run, so the test's widget values are kept.
+    """
+    if st.session_state.get(IN_ENTRY_KEY):
+        return
+    if not _in_app_test():
+        st.navigation(page_list(), position="hidden")
+        st.rerun()
+    runpy.run_path(str(ENTRY_POINT), run_name="__main__")
+    st.stop()
+
+
+@contextlib.contextmanager
+def as_entry_point():
+    """Create widgets with the identity they get when dashboard.py runs as the entry point.
+
+    Streamlit derives a widget's id from the script running it. Under
+    AppTest, every run starts in the folder-based mode, where dashboard.py
+    runs as a page of its own (or from a page file); that would give the
+    sidebar filters new ids, and so reset them, between runs. Pinning the
+    entry point's hash keeps one identity in every mode.
+    """
+    ctx = get_script_run_ctx()
+    if ctx is None:
+        yield
+        return
+    with ctx.run_with_active_hash(ctx.pages_manager.main_script_hash):
+        yield
+
+
+def current_view() -> View:
+    """The view the entry point prepared for this script run."""
+    require_entry()
+    view = st.session_state.get(VIEW_KEY)
+    if view is None:
+        st.info("No run is open: build or open one on the Data page.")
+        st.switch_page("pages/data.py")
+    return view
+
+
+@st.cache_data(show_spinner="Drawing the map…", max_entries=8)
+def map_figure(path: str, stamp: float, filters: query.Filters, colour_by: str, show_labels: bool,
+               show_context: bool, title: str | None = None):
+    run, _ = load(path)
+    mask = query.filter_mask(run.papers, filters)
+    papers = run.papers if show_context else run.papers[mask]
+    fig = plots.topic_map(papers, mask.reindex(papers.index), colour_by=colour_by,
+                          theme_names=run.theme_names, show_labels=show_labels, title=title)
+    # Rebuilt from its dict, the figure serialises exactly like the copies the cache hands out later
+    # (unpickling reorders layout keys). Streamlit derives the chart's widget id from that JSON, so
+    # otherwise the first selection on a fresh figure would land on a chart id that no longer exists.
+    return go.Figure(fig.to_dict())
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def view_trends(path: str, stamp: float, filters: query.Filters) -> pd.DataFrame:
+    run, _ = load(path)
+    if not filters.active:
+        return run.trends
+    return query.filtered_trends(query.apply(run.papers, filters), run.trends)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def view_topics(path: str, stamp: float, filters: query.Filters, period: str) -> pd.DataFrame:
+    run, _ = load(path)
+    return query.topic_overview(query.apply(run.papers, filters), run.topics, period=period, all_papers=run.papers)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _texts(path: str, stamp: float) -> pd.Series:
+    """Normalised 'title abstract' of every paper (read-only: shared by all sessions)."""
+    run, _ = load(path)
+    return query.normalised_texts(run.papers)
+
+
+@st.cache_data(show_spinner="Counting keywords…", max_entries=64)
+def keyword_presence(path: str, stamp: float, filters: query.Filters, topic_id: int, keywords: str) -> pd.DataFrame:
+    """How often a topic's keywords occur in its (filtered) papers and in the whole run."""
+    run, _ = load(path)
+    texts = _texts(path, stamp)
+    mask = query.filter_mask(run.papers, filters) & (run.papers["topic_id"] == topic_id)
+    return query.keyword_presence(texts[mask], texts, keywords)
+
+
+def sparkline_period(run: Run) -> str:
+    """Months for long corpora, weeks for a few months, days for a few weeks."""
+    bounds = query.date_bounds(run.papers)
+    if bounds is None:
+        return "month"
+    days = (bounds[1] - bounds[0]).days
+    return "day" if days <= 45 else "week" if days <= 270 else "month"
+
+
+# --------------------------------------------------------------------------- page furniture
+
+def header(title: str, explanation: str) -> None:
+    st.title(title)
+    st.caption(explanation)
+
+
+def filter_note(view: View) -> None:
+    """'Showing 120 of 9,877 papers (2 themes · search “moe”)' under each page title."""
+    total = len(view.run.papers)
+    if view.filters.active:
+        st.markdown(f"Showing **{len(view.papers):,}** of {total:,} papers · filters: "
+                    f"{markdown_literal(view.filters.describe())}")
+    else:
+        st.markdown(f"Showing all **{total:,}** papers of run *{markdown_literal(view.name)}*")
+
+
+def empty_state(view: View) -> bool:
+    """Explain an empty selection; True when there is nothing to show."""
+    if len(view.papers):
+        return False
+    st.info("No papers match these filters. Remove a theme or topic, widen the date range or clear the "
+            "search in the sidebar (or press “Reset filters”).", icon=":material/filter_alt_off:")
+    return True
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:&=^\"'])")
+
+
+def markdown_literal(text: str) -> str:
+    """Paper or user text inside a Markdown string, shown literally (every punctuation mark escaped)."""
+    return _MD_SPECIAL.sub(r"\\\1", str(text)).replace("\n", " ")
+
+
+def paper_table(papers: pd.DataFrame, *, key: str | None = None, height: int | str = "auto",
+                hide: tuple[str, ...] = ()) -> None:
+    """Papers as a sortable table: title, date, topic, themes, arXiv link (no abstracts)."""
+    table = query.paper_list(papers)
+    st.dataframe(
+        table.drop(columns=[c for c in hide if c in table.columns]),
+        hide_index=True, width="stretch", height=height, key=key,
+        column_config={
+            "title": st.column_config.TextColumn("Title", width="large"),
+            "date": st.column_config.TextColumn("Date"),
+            "topic": st.column_config.TextColumn("Topic", width="medium"),
+            "themes": st.column_config.TextColumn("Themes", width="medium"),
+            "arxiv": st.column_config.LinkColumn("arXiv", display_text=r"https://arxiv\.org/abs/(.*)"),
+            "paper_id": st.column_config.TextColumn("Paper id"),
+            "representativeness": st.column_config.ProgressColumn(
+                "Representativeness", min_value=0.0, max_value=1.0, format="%.2f",
+                help="Cosine similarity of the paper to its topic's centre (1 = typical of the topic)."),
+        },
+    )
+
+
+def paper_cards(papers: pd.DataFrame, *, key: str, page_size: int = 10) -> None:
+    """Papers one by one, abstract behind an expander, paged so a 500-paper topic stays fast."""
+    n = len(papers)
+    pages = max(1, (n + page_size - 1) // page_size)
+    page = 1
+    if pages > 1:
+        page = int(st.columns([1, 3])[0].number_input(
+            f"Page (of {pages:,}; {page_size} papers each)", min_value=1, max_value=pages, value=1, step=1,
+            key=f"{key}_page"))
+    part = papers.iloc[(page - 1) * page_size: page * page_size]
+    for row in part.itertuples(index=False):
+        title, date = str(row.title), str(row.date) or "undated"
+        with st.expander(f"{markdown_literal(title)} — {date}"):
+            themes = str(row.themes) or "no theme"
+            st.text(f"{date} · topic: {row.topic_label} · themes: {themes}")
+            st.text(str(row.abstract))
+            link = query.arxiv_url(row.paper_id, row.url)
+            if link:
+                st.link_button("Open on arXiv", link, icon=":material/open_in_new:")
+
+
+# --------------------------------------------------------------------------- builds
+
+def build_target(inputs, config, themes, out: Path):
+    """The job a build thread runs: the whole pipeline, then an atomic save."""
+    def target(progress):
+        from analysis.run import build, save_run
+
+        result = build(inputs, config, cache_dir=default_cache_dir(), themes=themes, progress=progress)
+        progress("write", 0.0, "writing the run folder")
+        return save_run(result, out)
+    return target
+
+
+def follow_build(job: workspace.BuildJob, label: str) -> bool:
+    """Show a build's progress until it ends; True when it produced a run.
+
+    The build runs in its own thread, so leaving the page or reloading does
+    not stop it: coming back shows the same job's progress.
+    """
+    with st.status(label, expanded=True) as status:
+        bar = st.progress(0.0, text="starting")
+        while not job.done:
+            bar.progress(min(job.fraction, 1.0), text=f"{job.message} · {job.elapsed:.0f} s")
+            time.sleep(0.4)
+        if job.error:
+            bar.empty()
+            status.update(label=f"Build failed after {job.elapsed:.0f} s", state="error")
+            st.error(markdown_literal(job.error))
+            return False
+        bar.progress(1.0, text=f"done in {job.elapsed:.0f} s")
+        status.update(label=f"{label}: done in {job.elapsed:.0f} s", state="complete", expanded=False)
+    return True
+
+
+def flash(message: str) -> None:
+    """A success message shown once, after the rerun that follows a build or a run switch."""
+    st.session_state[FLASH_KEY] = message
+
+
+def show_flash() -> None:
+    msg = st.session_state.pop(FLASH_KEY, None)
+    if msg:
+        st.success(msg)
+
+
+if __name__ == "__main__":  # opened as a page of its own (/_common) in the folder-based mode: hand over to the app
+    require_entry()

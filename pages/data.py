@@ -1,0 +1,206 @@
+"""Data: the current run's inputs, opening another run, and building a new one from your own papers."""
+
+from pathlib import Path
+
+import streamlit as st
+
+from analysis import workspace
+from analysis.config import DEMO_CORPUS, SEED_PAGE, BuildConfig, Limits, default_runs_dir
+from analysis.errors import InputError
+from analysis.export import safe_filename
+from analysis.readers import FORMATS
+from analysis.run import is_run, list_runs, with_overrides
+from analysis.themes import load_themes, parse_theme_bytes, themes_to_toml
+from pages import _common as ui
+
+ui.require_entry()
+ss = st.session_state
+view = ss.get(ui.VIEW_KEY)
+root = default_runs_dir()
+limits = Limits.from_env()
+UPLOAD_MB = max(1, min(200, limits.max_bytes // 1_000_000))
+
+ui.header("Data", "Which papers the dashboard shows: open another run, or build a new one from a file or a "
+          "pasted Daily Papers page with your own themes and settings.")
+ui.show_flash()
+if ss.get("_open_error"):
+    st.error(ui.markdown_literal(ss.pop("_open_error")))
+
+
+def open_run(path: str) -> None:
+    """Button callback: switch this session to another run folder."""
+    try:
+        checked = workspace.check_run_dir(path)
+    except InputError as exc:
+        ss["_open_error"] = str(exc)
+        return
+    ss[ui.RUN_KEY] = str(checked)
+    ui.flash(f"Opened run {ui.markdown_literal(checked.name)}.")
+
+
+# --------------------------------------------------------------------------- the current run
+if view is not None:
+    run = view.run
+    counts = run.meta.get("counts", {})
+    st.subheader(f"Current run: {ui.markdown_literal(view.name)}", divider="gray")
+    st.text(f"Folder: {run.path}")
+    c = st.columns(5)
+    c[0].metric("Papers", f"{counts.get('kept', len(run.papers)):,}")
+    c[1].metric("Rows skipped", f"{counts.get('skipped', len(run.skipped)):,}")
+    c[2].metric("Topics", f"{counts.get('topics', len(run.topics)):,}")
+    c[3].metric("Undated papers", f"{counts.get('undated', 0):,}")
+    c[4].metric("Build time", f"{sum(run.meta.get('seconds', {}).values()):.0f} s")
+    inputs = run.meta.get("inputs", [])
+    if inputs:
+        st.dataframe(inputs, hide_index=True, width="stretch",
+                     column_config={"path": "Input", "sha256": None, "format": "Format", "rows": "Rows"})
+    for warning in run.meta.get("warnings", []):
+        st.warning(ui.markdown_literal(warning), icon=":material/warning:")
+    if len(run.skipped):
+        with st.expander(f"{len(run.skipped):,} skipped rows and why"):
+            st.dataframe(run.skipped, hide_index=True, width="stretch")
+    with st.expander("Build parameters and versions"):
+        st.json({k: run.meta.get(k) for k in ("created", "parameters", "model", "versions", "seconds")},
+                expanded=1)
+
+# --------------------------------------------------------------------------- open another run
+st.subheader("Open a run", divider="gray")
+runs = list_runs(root)
+if runs:
+    current = str(view.run.path) if view is not None else None
+    labels = {str(p.resolve()): workspace.run_label(p) for p in runs}
+    keys = list(labels)
+    pick = st.selectbox(f"Runs in {ui.markdown_literal(root)}", keys, format_func=labels.get, key="open_pick",
+                        index=keys.index(current) if current in keys else 0)
+    st.button("Open this run", on_click=open_run, args=(pick,), disabled=pick == current, key="open_listed")
+else:
+    st.caption(f"No finished runs in {ui.markdown_literal(root)} yet.")
+other = st.text_input("Or open a run folder anywhere (its path)", key="open_path",
+                      placeholder="/path/to/run", help="A folder written by a build (it holds run.json).")
+st.button("Open folder", on_click=lambda: open_run(ss.get("open_path", "")), disabled=not other.strip(),
+          key="open_other")
+
+# --------------------------------------------------------------------------- build a new run
+st.subheader("Build a new run", divider="gray")
+source = st.radio("Papers from", ["upload", "paste", "demo", "seed"], horizontal=True, key="src", format_func={
+    "upload": "uploaded files", "paste": "a pasted Daily Papers page", "demo": "the bundled demo corpus",
+    "seed": "the bundled seed page"}.get)
+uploads, pasted, year = [], "", None
+if source == "upload":
+    uploads = st.file_uploader(
+        f"Files ({', '.join(FORMATS)}); up to {UPLOAD_MB} MB each", accept_multiple_files=True, key="uploads",
+        max_upload_size=UPLOAD_MB,
+        help="A Daily Papers page saved as .txt, CSV/TSV, JSON/JSONL or Parquet with title and abstract "
+             "columns (date, id, authors, url optional), or an arXiv Atom feed (.xml).") or []
+elif source == "paste":
+    pasted = st.text_area("Paste a Hugging Face Daily Papers page (select all on the page, copy, paste here)",
+                          height=200, key="paste", placeholder="Daily Papers\n…\nSep 23\nTitle\nAbstract…")
+if source in ("upload", "paste"):
+    year = st.number_input("Year of undated page dates like 'Sep 23' (empty: the most recent such date)",
+                           min_value=1990, max_value=2100, value=None, step=1, key="year")
+
+st.markdown("**Themes** · papers are filed under a theme when its keywords appear in the title or repeatedly in "
+            "the abstract")
+base_themes = load_themes(None)
+if "_theme_rows" not in ss:
+    run_themes = view.run.meta.get("themes") if view is not None else None
+    ss["_theme_rows"] = workspace.theme_table(run_themes or base_themes)
+    ss["_theme_version"] = 0
+theme_file = st.file_uploader("Replace the list with a theme file (TOML or YAML)", type=["toml", "yaml", "yml"],
+                              key="theme_file", max_upload_size=1)
+if theme_file is not None and ss.get("_theme_file_id") != theme_file.file_id:
+    ss["_theme_file_id"] = theme_file.file_id
+    try:
+        loaded = parse_theme_bytes(theme_file.getvalue(), safe_filename(theme_file.name, "themes.toml"))
+    except InputError as exc:
+        st.error(ui.markdown_literal(str(exc)))
+    else:
+        ss["_theme_rows"] = workspace.theme_table(loaded)
+        ss["_theme_version"] += 1
+        ss["theme_threshold"] = float(loaded.threshold)
+edited = st.data_editor(ss["_theme_rows"], num_rows="dynamic", width="stretch", hide_index=True,
+                        key=f"theme_editor_{ss['_theme_version']}", column_config={
+                            "name": st.column_config.TextColumn("Name", required=True),
+                            "description": st.column_config.TextColumn("Description", width="large"),
+                            "keywords": st.column_config.TextColumn("Keywords (separated by ; or ,)", width="large")})
+t1, t2 = st.columns([1, 3])
+threshold = t1.number_input("Theme threshold (points)", 0.5, 20.0, float(base_themes.threshold), 0.5,
+                            key="theme_threshold", help="A title mention scores 3, each abstract mention 1.")
+theme_error = None
+try:
+    themes = workspace.themes_from_table(edited, threshold=threshold, base=base_themes)
+    t2.download_button("Download these themes (TOML)", themes_to_toml(themes), file_name="themes.toml",
+                       mime="application/toml", on_click="ignore", key="dl_themes")
+except InputError as exc:
+    themes, theme_error = None, str(exc)
+    st.error(f"Themes: {ui.markdown_literal(theme_error)}")
+
+st.markdown("**Settings**")
+p = st.columns(5)
+min_size = p[0].number_input("Min topic size (0 = automatic)", 0, 500, 0, 1, key="min_size",
+                             help="Smallest cluster that counts as a topic; automatic grows with the corpus "
+                                  "(about 4 for a page, 50 for 10,000 papers).")
+seed = p[1].number_input("Seed", 0, 2**31 - 1, 42, 1, key="seed", help="Same data + same seed = same topics.")
+tokens = p[2].selectbox("Tokens embedded", [64, 128, 256], index=1, key="tokens",
+                        help="How much of 'title. abstract' the model reads; 128 is 2.7x faster than 256.")
+representation = p[3].selectbox("Keywords", ["keybert+mmr", "ctfidf"], key="representation",
+                                help="keybert+mmr: varied phrases close to the topic; ctfidf: most distinctive words.")
+keep_outliers = p[4].checkbox("Keep outliers", key="keep_outliers",
+                              help="Keep unclustered papers as topic -1 instead of giving them their nearest topic.")
+
+suggested = {"upload": safe_filename(Path(uploads[0].name).stem, "upload") if uploads else "my-papers",
+             "paste": "pasted-page", "demo": "demo-custom", "seed": "seed-page"}[source]
+n1, n2 = st.columns([3, 1])
+name = n1.text_input("Run name", key="run_name", placeholder=suggested,
+                     help=f"Saved as a folder in {root}; letters, digits, '.', '_' and '-'.") or suggested
+replace = n2.checkbox("Replace a run of that name", key="replace")
+
+
+def prepare():
+    """Everything a build needs, checked before the build starts (so mistakes show at once)."""
+    out = workspace.run_dir_for_name(name, root)
+    if out.exists() and not is_run(out):
+        raise InputError(f"{out.name}: a folder of that name exists and is not a run; choose another name")
+    if is_run(out) and not replace:
+        raise InputError(f"a run named '{out.name}' exists: tick 'Replace a run of that name' or choose another")
+    if view is not None and out == Path(view.run.path).resolve():
+        raise InputError("that is the run you are looking at; choose another name")
+    if themes is None:
+        raise InputError(f"fix the theme list first ({theme_error})")
+    yr = int(year) if year else None
+    if source == "upload":
+        inputs = workspace.corpus_from_uploads([(f.name, f.getvalue()) for f in uploads], year=yr, limits=limits)
+    elif source == "paste":
+        if not pasted.strip():
+            raise InputError("paste a Daily Papers page first")
+        inputs = workspace.corpus_from_uploads([("pasted-page.txt", pasted.encode("utf-8"))], year=yr, limits=limits)
+    else:
+        inputs = [DEMO_CORPUS if source == "demo" else SEED_PAGE]
+    config = with_overrides(BuildConfig(), min_topic_size=int(min_size) or None, seed=int(seed),
+                            max_seq_length=int(tokens), representation=representation,
+                            reduce_outliers=not keep_outliers)
+    return out, inputs, config
+
+
+if st.button("Build run", type="primary", icon=":material/play_arrow:", key="build",
+             disabled=bool(ss.get("_build_out"))):
+    try:
+        out, inputs, config = prepare()
+    except InputError as exc:
+        st.error(ui.markdown_literal(str(exc)))
+    else:
+        workspace.start_build(out, ui.build_target(inputs, config, themes, out))
+        ss["_build_out"] = str(out)
+
+if ss.get("_build_out"):
+    job = workspace.running_build(ss["_build_out"])
+    if job is None:
+        ss.pop("_build_out")
+    else:
+        ok = ui.follow_build(job, f"Building run {job.out.name}")
+        workspace.forget_build(job)
+        ss.pop("_build_out")
+        if ok and job.path is not None:
+            ss[ui.RUN_KEY] = str(job.path)
+            ui.flash(f"Built and opened run {ui.markdown_literal(job.path.name)} in {job.elapsed:.0f} s.")
+            st.rerun()

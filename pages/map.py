@@ -1,0 +1,31 @@
+"""Topic map: every paper placed by the similarity of its text, coloured by topic or theme."""
+
+import streamlit as st
+
+from analysis import plots, query
+from pages import _common as ui
+
+view = ui.current_view()
+ui.header("Topic map", "Each dot is a paper; papers with similar titles and abstracts sit close together. "
+          "Hover for details, drag a box or lasso (toolbar, top right) to list papers below.")
+ui.filter_note(view)
+
+c1, c2, c3 = st.columns([2, 1, 1])
+colour_by = c1.radio("Colour by", ["topic", "theme"], horizontal=True, key="map_colour",
+                     help="A paper with several themes is drawn as 'several themes'.")
+show_labels = c2.toggle("Topic labels", value=True, key="map_labels")
+show_context = view.filters.active and c3.toggle(
+    "Show filtered-out papers", value=True, key="map_context",
+    help="Draw papers outside the filters as faint grey dots, for context.")
+
+if not ui.empty_state(view):
+    fig = ui.map_figure(view.path, view.stamp, view.filters, colour_by, show_labels, show_context)
+    event = st.plotly_chart(fig, key="map", on_select="rerun", selection_mode=("box", "lasso"), width="stretch",
+                            config={"displaylogo": False, "scrollZoom": True})
+    ids = query.selected_ids(event.selection.points if event else [], plots.MAP_ID_POSITION)
+    chosen = view.papers[view.papers["paper_id"].isin(ids)]
+    if len(chosen):
+        st.subheader(f"{len(chosen):,} selected paper{'s' * (len(chosen) != 1)}")
+        ui.paper_table(query.sort_papers(chosen, "newest first"), key="map_selected", hide=("representativeness",))
+    else:
+        st.caption("No papers selected: use the box or lasso tool on the map to list papers here.")

@@ -1,0 +1,33 @@
+"""AppTest fixtures: the dashboard pointed at the seed-page run through PAPERTOPICS_RUN."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from app_support import DASHBOARD
+from streamlit.testing.v1 import AppTest
+
+
+@pytest.fixture
+def app_env(seed_run, cache_dir, tmp_path, monkeypatch) -> Path:
+    """The seed run opens by default; builds go to a fresh runs folder and reuse the test cache."""
+    runs = tmp_path / "runs"
+    monkeypatch.setenv("PAPERTOPICS_RUN", str(seed_run))
+    monkeypatch.setenv("PAPERTOPICS_RUNS", str(runs))
+    monkeypatch.setenv("PAPERTOPICS_CACHE", str(cache_dir))
+    return runs
+
+
+@pytest.fixture
+def open_app(app_env):
+    """open_app(page=None, query=None) -> a run AppTest on that page with those URL query parameters."""
+    def _open(page: str | None = None, query: dict | None = None, timeout: float = 60) -> AppTest:
+        at = AppTest.from_file(str(DASHBOARD), default_timeout=timeout)
+        for key, value in (query or {}).items():
+            at.query_params[key] = value
+        at.run()
+        if page is not None:
+            at.switch_page(page).run()
+        return at
+    return _open

@@ -1,0 +1,139 @@
+"""Figures: stable colours, a lean WebGL map with escaped text, trends that mark partial periods."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+from analysis import export, plots, query
+from analysis.trends import compute_trends
+
+IMG = "<img src=x onerror=alert(1)>"
+BREAKOUT = "</script><script>alert(2)</script>"
+
+
+@pytest.fixture(scope="module")
+def hostile(run):
+    papers = run.papers.copy()
+    papers.loc[papers.index[0], "title"] = IMG + " " + papers["title"].iat[0]
+    papers.loc[papers.index[1], "title"] = BREAKOUT + " & co"
+    papers.loc[papers.index[2], "topic_label"] = "<b>bold</b> label"
+    papers.loc[papers.index[3], "themes"] = "<i>theme</i>"
+    return papers
+
+
+def test_topic_colours_are_stable_distinct_and_grey_for_outliers():
+    colours = [plots.topic_colour(i) for i in range(30)]
+    assert len(set(colours)) == 30
+    assert all(re.fullmatch(r"#[0-9a-f]{6}", c) for c in colours + [plots.topic_colour(123)])
+    assert plots.topic_colour(7) == plots.topic_colour(7) and plots.topic_colour(-1) == plots.OUTLIER_COLOUR
+    assert len({plots.topic_colour(i) for i in range(30, 90)}) == 60  # beyond the palette: still distinct
+
+
+def test_theme_colours_follow_the_run_theme_list():
+    names = ["A", "B", "C"]
+    assert plots.theme_colour("B", names) == plots.THEME_PALETTE[1]
+    assert plots.theme_colour(plots.NO_THEME, names) == plots.NO_THEME_COLOUR
+    assert plots.theme_group("") == plots.NO_THEME and plots.theme_group("A") == "A"
+    assert plots.theme_group("A; B") == plots.SEVERAL_THEMES
+
+
+def test_map_is_webgl_one_trace_per_topic_with_lean_hover_data(run):
+    fig = plots.topic_map(run.papers)
+    assert all(isinstance(t, go.Scattergl) for t in fig.data)
+    assert len(fig.data) == run.papers["topic_id"].nunique()
+    assert sum(len(t.x) for t in fig.data) == len(run.papers)
+    for trace in fig.data:
+        tid = int(trace.name.split(":")[0])
+        assert trace.marker.color == plots.topic_colour(tid)
+        assert all(len(row) == len(plots.MAP_CUSTOMDATA) for row in trace.customdata)
+    sent = json.dumps([list(map(list, t.customdata)) for t in fig.data])
+    abstracts = run.papers["abstract"].tolist()
+    assert not any(a[:200] in sent for a in abstracts)  # no abstracts travel to the browser
+    assert len(fig.layout.annotations) == run.papers["topic_id"].nunique()  # a label per topic
+
+
+def test_map_keeps_filtered_out_papers_as_grey_context(run):
+    mask = query.filter_mask(run.papers, query.Filters(topics=(0,)))
+    fig = plots.topic_map(run.papers, mask)
+    context = [t for t in fig.data if t.name == "filtered out"]
+    assert len(context) == 1 and len(context[0].x) == (~mask).sum() and context[0].hoverinfo == "skip"
+    coloured = [t for t in fig.data if t.name != "filtered out"]
+    assert sum(len(t.x) for t in coloured) == mask.sum()
+
+
+def test_map_by_theme_groups_papers(run):
+    fig = plots.topic_map(run.papers, colour_by="theme", theme_names=run.theme_names)
+    names = [t.name.rsplit(" (", 1)[0] for t in fig.data]
+    assert names[0] == plots.NO_THEME  # drawn first, underneath
+    groups = run.papers["themes"].map(plots.theme_group).value_counts()
+    for trace in fig.data:
+        assert len(trace.x) == groups[trace.name.rsplit(" (", 1)[0]]
+
+
+def strings(obj) -> list[str]:
+    """Every string in a figure's dict (what Plotly renders, before any JSON escaping)."""
+    if isinstance(obj, str):
+        return [obj]
+    if isinstance(obj, dict):
+        return [s for v in obj.values() for s in strings(v)]
+    if isinstance(obj, (list, tuple)) or hasattr(obj, "tolist"):
+        return [s for v in (obj.tolist() if hasattr(obj, "tolist") else obj) for s in strings(v)]
+    return []
+
+
+def test_paper_text_is_escaped_in_hover_legend_labels_and_html_export(hostile):
+    fig = plots.topic_map(hostile, colour_by="topic")
+    texts = strings(fig.to_dict())
+    assert not [t for t in texts if "<img" in t or "<b>bold" in t or "<i>theme" in t or "<script" in t]
+    assert any("&lt;img src=x onerror=alert(1)&gt;" in t for t in texts)
+    assert any("&lt;b&gt;bold&lt;/b&gt; label" in t for t in texts)  # legend, hover and the label annotation
+    html = export.map_html(fig)
+    assert IMG not in html and BREAKOUT not in html
+    by_theme = strings(plots.topic_map(hostile, colour_by="theme", theme_names=["<i>theme</i>"]).to_dict())
+    assert not [t for t in by_theme if "<i>theme" in t]
+    assert any(t.startswith("&lt;i&gt;theme&lt;/i&gt; (") for t in by_theme)  # the legend entry
+
+
+def test_trend_figure_marks_partial_periods_and_carries_units(run):
+    papers = run.papers.copy()
+    days = pd.date_range("2025-03-05", periods=30, freq="D").strftime("%Y-%m-%d").tolist()
+    papers["date"] = [days[i % 30] for i in range(len(papers))]
+    full = compute_trends(papers)
+    wide = query.trend_matrix(full, full, period="week", kind="topic")
+    partial = query.incomplete_periods(full, "week", first_date="2025-03-05")
+    assert len(partial) == 2  # starts on a Wednesday, ends on a Thursday
+    labels = dict(zip(full["key"], full["label"], strict=True))
+    fig = plots.trend_figure(wide, labels, kind="topic", period="week", incomplete=partial, last_date="2025-04-03")
+    dotted = [t for t in fig.data if t.line.dash == "dot"]
+    assert len(dotted) == len(wide.columns)
+    assert len(fig.layout.shapes) == 2 and fig.layout.yaxis.title.text == "papers per week"
+    solid = [t for t in fig.data if t.line.dash != "dot"]
+    assert all(len(t.x) == len(wide) - 2 for t in solid)
+    share = plots.trend_figure(wide, labels, kind="topic", period="week", measure="share", style="area")
+    assert share.layout.yaxis.tickformat == ".0%" and all(t.stackgroup == "one" for t in share.data)
+
+
+def test_single_period_trend_is_a_bar_per_topic(run):
+    full = run.trends
+    wide = query.trend_matrix(full, full, period="day", kind="topic")
+    assert len(wide) == 1  # the seed page is one day
+    labels = dict(zip(full["key"], full["label"], strict=True))
+    fig = plots.trend_figure(wide, labels, kind="topic", period="day")
+    assert len(fig.data) == 1 and isinstance(fig.data[0], go.Bar)
+    assert list(fig.data[0].y) == wide.iloc[0].tolist()
+    assert list(fig.data[0].marker.color) == [plots.topic_colour(int(k)) for k in wide.columns]
+
+
+def test_keyword_figure_compares_topic_and_corpus(run):
+    texts = query.normalised_texts(run.papers)
+    topic = run.topics.iloc[0]
+    presence = query.keyword_presence(texts[run.papers["topic_id"] == topic["topic_id"]], texts, topic["keywords"])
+    fig = plots.keyword_figure(presence, int(topic["topic_id"]))
+    assert [t.name for t in fig.data] == ["papers in this topic", "all papers"]
+    assert fig.data[0].marker.color == plots.topic_colour(int(topic["topic_id"]))
+    assert len(fig.data[0].y) == len(presence)
