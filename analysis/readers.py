@@ -49,14 +49,8 @@ class RawTable:
 
 
 def current_limits(limits: Limits | None = None) -> Limits:
-    """The given limits, else the environment's; a malformed variable is a user error, not a crash."""
-    if limits is not None:
-        return limits
-    try:
-        return Limits.from_env()
-    except ValueError:
-        raise InputError("PAPERTOPICS_MAX_BYTES and PAPERTOPICS_MAX_ROWS must be whole numbers "
-                         "(bytes and rows), e.g. PAPERTOPICS_MAX_BYTES=1000000000") from None
+    """The given limits, else the environment's (a malformed variable is an InputError naming it)."""
+    return limits if limits is not None else Limits.from_env()
 
 
 # --------------------------------------------------------------------------- text hygiene

@@ -424,7 +424,7 @@ def test_size_limits_name_the_limit_and_how_to_raise_it(tmp_path, monkeypatch):
     monkeypatch.setenv("PAPERTOPICS_MAX_ROWS", "20")
     assert len(read_path(path).frame) == 20
     monkeypatch.setenv("PAPERTOPICS_MAX_BYTES", "lots")
-    with pytest.raises(InputError, match="must be whole numbers"):
+    with pytest.raises(InputError, match="PAPERTOPICS_MAX_BYTES='lots' is not a positive whole number"):
         read_path(path)
 
 
