@@ -367,10 +367,6 @@ def list_runs(root: Path | str) -> list[Path]:
     return sorted(runs, key=lambda p: (p / RUN_FILE).stat().st_mtime, reverse=True)
 
 
-def build_and_save(inputs, out, config: BuildConfig = BuildConfig(), **kwargs) -> Path:
-    return save_run(build(inputs, config, **kwargs), out)
-
-
 def with_overrides(config: BuildConfig, **changes) -> BuildConfig:
     """Copy a config, changing nested fields by name (used by CLI flags and the dashboard form)."""
     embed = {k: v for k, v in changes.items() if k in config.embed.__dataclass_fields__}
