@@ -158,14 +158,13 @@ def build(inputs: list[str | Path] | Corpus, config: BuildConfig = BuildConfig()
         modeler.describe(docs, embeddings, labels, raw, mts, cluster_warnings)
     res = modeler.result_
 
+    papers["topic_id"] = res.topics
+    papers["topic_label"] = [res.labels[t] for t in res.topics]
+    papers["x"], papers["y"] = np.round(xy[:, 0], 4), np.round(xy[:, 1], 4)
+    papers["_rep"] = np.round(representativeness(embeddings, res.topics), 4)
     with timer.stage("themes"):
         progress("themes", 0.0, "filing papers under themes")
-        papers["topic_id"] = res.topics
-        papers["topic_label"] = [res.labels[t] for t in res.topics]
         papers["themes"] = assign_themes(papers, themes)
-
-        papers["x"], papers["y"] = np.round(xy[:, 0], 4), np.round(xy[:, 1], 4)
-        papers["_rep"] = np.round(representativeness(embeddings, res.topics), 4)
 
     from .trends import compute_trends
 
