@@ -73,7 +73,8 @@ def assign_files(run_dir: Path, inputs: list[str], cache_dir=None) -> pd.DataFra
     run = load_run(run_dir)
     model = run.meta.get("model", {})
     embedder = SentenceEmbedder.from_config(EmbedConfig(model=model.get("embedder", EmbedConfig.model),
-                                                        max_seq_length=int(model.get("max_seq_length", 128))))
+                                                        max_seq_length=int(model.get("max_seq_length", 128)),
+                                                        precision=model.get("precision", "fp32")))
     corpus = load_corpus(inputs)
     cache = EmbeddingCache(cache_dir or default_cache_dir(), extra_dirs=shipped_embedding_dirs())
     embeddings, _ = embed_with_cache(corpus.texts, embedder, cache)

@@ -42,9 +42,13 @@ def make_parser() -> argparse.ArgumentParser:
     b.add_argument("--out", required=True, type=Path, metavar="RUN_DIR", help="run directory to write")
     b.add_argument("--themes", metavar="FILE", help="theme file, TOML or YAML (default: data/themes.toml)")
     b.add_argument("--embedder", metavar="NAME_OR_PATH", default=None,
-                   help="'all-MiniLM-L6-v2' (bundled, default) or a local sentence-transformers folder")
+                   help="'all-MiniLM-L6-v2' (bundled, default), 'exact' (the bundled model with fp32 weights "
+                        "whatever --precision says) or a local sentence-transformers folder")
+    b.add_argument("--precision", choices=["fp32", "int8"], default=None,
+                   help="model weights: fp32 (default, exact) or int8 (about 10%% faster builds, same cluster "
+                        "quality, but a vector shifts slightly with the other papers in its batch)")
     b.add_argument("--max-seq-length", type=int, default=None, metavar="TOKENS",
-                   help="tokens embedded per paper (default 128; 256 is the model's exact setting)")
+                   help="tokens embedded per paper (default 256, the model's own setting)")
     b.add_argument("--min-topic-size", type=_positive_int, default=None, metavar="N",
                    help="smallest topic (default: scaled to corpus size, ~sqrt(n)/2)")
     b.add_argument("--keep-outliers", action="store_true",
@@ -105,8 +109,12 @@ def cmd_build(args) -> int:
     from .run import build, check_out_dir, save_run, with_overrides
 
     check_out_dir(args.out)  # before the heavy work, not after it
+    model, precision = args.embedder, args.precision
+    if model == "exact":
+        model, precision = None, "fp32"
     changes = {k: v for k, v in {
-        "model": args.embedder, "max_seq_length": args.max_seq_length, "min_topic_size": args.min_topic_size,
+        "model": model, "precision": precision, "max_seq_length": args.max_seq_length,
+        "min_topic_size": args.min_topic_size,
         "representation": args.representation, "seed": args.seed, "year": args.year,
         "themes_file": args.themes, "fit_sample": args.fit_sample}.items() if v is not None}
     if args.keep_outliers:

@@ -80,15 +80,24 @@ class LocalEngine:
 class _EmbedActor:
     """One model load per Ray actor, reused for every batch it is given."""
 
-    def __init__(self, model: str, max_seq_length: int, batch_size: int, threads: int):
+    def __init__(self, model: str, max_seq_length: int, batch_size: int, precision: str, threads: int):
         import torch
 
         torch.set_num_threads(max(1, threads))
-        self.embedder = SentenceEmbedder(model, max_seq_length, batch_size)
+        # Ray already runs one actor per CPU, so each actor makes one model call at a time.
+        self.embedder = SentenceEmbedder(model, max_seq_length, batch_size, precision, workers=1)
 
     def __call__(self, batch: dict) -> dict:
         vectors = self.embedder.encode(list(batch["text"]))
         return {"i": batch["i"], "vector": vectors}
+
+
+def _ray_token_available() -> bool:
+    """Ray's own token sources, in its order: RAY_AUTH_TOKEN, RAY_AUTH_TOKEN_PATH, ~/.ray/auth_token."""
+    if os.environ.get("RAY_AUTH_TOKEN"):
+        return True
+    path = os.environ.get("RAY_AUTH_TOKEN_PATH") or str(Path.home() / ".ray" / "auth_token")
+    return Path(path).is_file()
 
 
 class RayEngine:
@@ -104,6 +113,11 @@ class RayEngine:
     def __init__(self, address: str | None = None, num_cpus: int | None = None, actors: int | None = None,
                  batch_size: int = 256):
         self.address = address or os.environ.get("RAY_ADDRESS") or None
+        if self.address and _ray_token_available():
+            # `ray start` (Ray >= 2.59) protects a cluster with the token in ~/.ray/auth_token when one
+            # exists, but a driver joining it only sends the token in token mode, which Ray reads once,
+            # when it is first imported: so this is set before any `import ray`.
+            os.environ.setdefault("RAY_AUTH_MODE", "token")
         self.num_cpus = num_cpus
         self.actors = actors
         self.batch_size = batch_size
@@ -113,7 +127,6 @@ class RayEngine:
         import ray
 
         if not self._started:
-            os.environ.setdefault("RAY_DEDUP_LOGS", "0")
             # On a cluster this package is shipped to the workers; a local cluster shares our sys.path.
             runtime_env = {"py_modules": [str(Path(__file__).resolve().parent)]} if self.address else None
             ray.init(address=self.address, num_cpus=None if self.address else self.num_cpus,
@@ -145,7 +158,8 @@ class RayEngine:
             ds = ray.data.from_pandas(frame).map_batches(
                 _EmbedActor, batch_size=self.batch_size, concurrency=actors, num_cpus=threads,
                 fn_constructor_kwargs={"model": embedder.model, "max_seq_length": embedder.max_seq_length,
-                                       "batch_size": embedder.batch_size, "threads": threads})
+                                       "batch_size": embedder.batch_size, "precision": embedder.precision,
+                                       "threads": threads})
             done = 0
             for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
                 idx, vecs = batch["i"], np.asarray(batch["vector"], dtype=np.float32)
@@ -179,9 +193,9 @@ def make_engine(name: str = "local", address: str | None = None):
     if name == "local":
         return LocalEngine()
     if name == "ray":
-        try:
-            import ray  # noqa: F401
-        except ImportError:
+        import importlib.util
+
+        if importlib.util.find_spec("ray") is None:
             from .errors import InputError
 
             raise InputError("--engine ray needs Ray: pip install 'ray[data]' (see requirements.txt)") from None

@@ -88,16 +88,27 @@ def theme_group(themes: str) -> str:
     return names[0] if len(names) == 1 else SEVERAL_THEMES
 
 
-def _customdata(frame: pd.DataFrame) -> list[list[str]]:
-    """Only what the hover and the selection need: no abstracts go to the browser."""
-    return [[_wrap(t), d or "undated", _wrap(lab, 60, 2), esc(th) if th else "none", pid]
-            for t, d, lab, th, pid in zip(frame["title"].astype(str), frame["date"].astype(str),
-                                          frame["topic_label"].astype(str), frame["themes"].astype(str),
-                                          frame["paper_id"].astype(str), strict=True)]
+def _customdata(frame: pd.DataFrame, with_topic: bool = True) -> list[list[str]]:
+    """Only what the hover and the selection need: no abstracts go to the browser.
+
+    Without ``with_topic`` (a trace per topic) the label is left out of every
+    point and written once into the trace's hover template instead: on a
+    73,000-paper map that is 3 MB less to send on every rerun.
+    """
+    labels = frame["topic_label"].astype(str) if with_topic else pd.Series("", index=frame.index)
+    return [[_wrap(t), d or "undated", _wrap(lab, 60, 2) if lab else "", esc(th) if th else "none", pid]
+            for t, d, lab, th, pid in zip(frame["title"].astype(str), frame["date"].astype(str), labels,
+                                          frame["themes"].astype(str), frame["paper_id"].astype(str), strict=True)]
 
 
-_HOVER = ("<b>%{customdata[0]}</b><br>%{customdata[1]} · topic: %{customdata[2]}"
-          "<br>themes: %{customdata[3]}<extra></extra>")
+def _hover(topic_label: str | None = None) -> str:
+    """Hover text; a fixed topic label (one trace per topic) is part of the template itself."""
+    topic = "%{customdata[2]}" if topic_label is None else _wrap(topic_label, 60, 2).replace("%{", "% {")
+    return (f"<b>%{{customdata[0]}}</b><br>%{{customdata[1]}} · topic: {topic}"
+            "<br>themes: %{customdata[3]}<extra></extra>")
+
+
+_HOVER = _hover()
 
 
 def topic_map(papers: pd.DataFrame, selected: pd.Series | None = None, *, colour_by: str = "topic",
@@ -139,7 +150,7 @@ def topic_map(papers: pd.DataFrame, selected: pd.Series | None = None, *, colour
             label = str(part["topic_label"].iat[0])
             fig.add_trace(go.Scattergl(
                 x=part["x"], y=part["y"], mode="markers", name=f"{int(tid)}: {esc(_short(label))} ({len(part):,})",
-                customdata=_customdata(part), hovertemplate=_HOVER,
+                customdata=_customdata(part, with_topic=False), hovertemplate=_hover(label),
                 marker={"size": size, "color": topic_colour(int(tid)), "opacity": 0.8}))
     if show_labels and len(shown):
         for tid, part in shown.groupby("topic_id", sort=True):

@@ -75,8 +75,20 @@ def search_terms(text: str) -> list[str]:
     return [t.casefold() for t in terms if t.strip()]
 
 
-def filter_mask(papers: pd.DataFrame, filters: Filters) -> pd.Series:
-    """Boolean mask over ``papers``: every given criterion must hold (themes: any of them)."""
+def search_text(papers: pd.DataFrame) -> pd.Series:
+    """What the text search looks in: title and abstract, case-folded.
+
+    Building it is most of a search's cost on a large run (0.8 s at 73,000
+    papers), so the dashboard builds it once per run and passes it in.
+    """
+    return (papers["title"].astype(str) + "\n" + papers["abstract"].astype(str)).str.casefold()
+
+
+def filter_mask(papers: pd.DataFrame, filters: Filters, text: pd.Series | None = None) -> pd.Series:
+    """Boolean mask over ``papers``: every given criterion must hold (themes: any of them).
+
+    ``text`` is :func:`search_text` of ``papers``, when the caller keeps it.
+    """
     mask = pd.Series(True, index=papers.index)
     if filters.themes:
         wanted = set(filters.themes)
@@ -92,17 +104,17 @@ def filter_mask(papers: pd.DataFrame, filters: Filters) -> pd.Series:
             mask &= dates <= filters.date_to.isoformat()
     terms = search_terms(filters.search)
     if terms:
-        text = (papers["title"].astype(str) + "\n" + papers["abstract"].astype(str)).str.casefold()
+        text = search_text(papers) if text is None else text
         for term in terms:
             mask &= text.str.contains(term, regex=False)
     return mask
 
 
-def apply(papers: pd.DataFrame, filters: Filters) -> pd.DataFrame:
+def apply(papers: pd.DataFrame, filters: Filters, text: pd.Series | None = None) -> pd.DataFrame:
     """The papers the filters select (a new frame; the input is never modified)."""
     if not filters.active:
         return papers.copy()
-    return papers[filter_mask(papers, filters)].copy()
+    return papers[filter_mask(papers, filters, text)].copy()
 
 
 def date_bounds(papers: pd.DataFrame) -> tuple[date, date] | None:

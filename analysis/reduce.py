@@ -117,7 +117,10 @@ class Reducer:
 
     def _key(self, digest: str, n: int, n_components: int, min_dist: float) -> str:
         c = self.config
-        params = json.dumps([digest, n_components, min_dist, self.n_neighbors(n), c.metric, self.seed, "umap-0.5"])
+        params = [digest, n_components, min_dist, self.n_neighbors(n), c.metric, self.seed, "umap-0.5"]
+        if c.n_epochs is not None:  # absent when unset, so existing cache entries stay valid
+            params.append(c.n_epochs)
+        params = json.dumps(params)
         return hashlib.sha256(params.encode()).hexdigest()[:32]
 
     def _neighbours(self, embeddings: np.ndarray, n_neighbors: int):
@@ -149,6 +152,7 @@ class Reducer:
             knn = self._neighbours(embeddings, n_neighbors)
             model = UMAP(n_neighbors=n_neighbors, n_components=n_components, min_dist=min_dist,
                          metric=self.config.metric, random_state=self.seed, precomputed_knn=knn,
+                         n_epochs=self.config.n_epochs,
                          init="spectral" if n > n_components + 10 else "random", low_memory=True, verbose=False)
             with warnings.catch_warnings():
                 warnings.filterwarnings("ignore", message=".*(n_jobs|knn_search_index).*")

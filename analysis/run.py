@@ -188,7 +188,7 @@ def build(inputs: list[str | Path] | Corpus, config: BuildConfig = BuildConfig()
                        "themes": themes.source or str(DEFAULT_THEMES.name),
                        "theme_names": list(themes.names)},
         "model": {"embedder": config.embed.model, "model_id": embedder.model_id,
-                  "max_seq_length": config.embed.max_seq_length},
+                  "max_seq_length": config.embed.max_seq_length, "precision": config.embed.precision},
         "versions": package_versions(),
         "counts": {"input": corpus.n_input, "kept": n, "skipped": len(corpus.skipped),
                    "topics": int(len(set(res.topics.tolist()) - {-1})),
@@ -369,6 +369,8 @@ def list_runs(root: Path | str) -> list[Path]:
 def with_overrides(config: BuildConfig, **changes) -> BuildConfig:
     """Copy a config, changing nested fields by name (used by CLI flags and the dashboard form)."""
     embed = {k: v for k, v in changes.items() if k in config.embed.__dataclass_fields__}
+    reduce = {k: v for k, v in changes.items() if k in config.reduce.__dataclass_fields__}
     topics = {k: v for k, v in changes.items() if k in config.topics.__dataclass_fields__}
     top = {k: v for k, v in changes.items() if k in config.__dataclass_fields__}
-    return replace(config, embed=replace(config.embed, **embed), topics=replace(config.topics, **topics), **top)
+    return replace(config, embed=replace(config.embed, **embed), reduce=replace(config.reduce, **reduce),
+                   topics=replace(config.topics, **topics), **top)

@@ -86,11 +86,14 @@ def child_build(args) -> None:
         save_run(res, Path(args.cache) / "run")
         if args.warm_topic_size:
             t1 = time.perf_counter()
-            build([args.input], with_overrides(config, min_topic_size=args.warm_topic_size), cache_dir=args.cache)
+            rebuilt = build([args.input], with_overrides(config, min_topic_size=args.warm_topic_size),
+                            cache_dir=args.cache)
             warm = time.perf_counter() - t1
+            warm_seconds = rebuilt.meta["seconds"]
         else:
-            warm = None
+            warm, warm_seconds = None, None
     print(json.dumps({"total": time.perf_counter() - t0 - (warm or 0), "warm_in_process": warm,
+                      "warm_seconds": warm_seconds,
                       "seconds": res.meta["seconds"], "peaks": peaks.peaks, "topics": res.meta["counts"]["topics"],
                       "papers": res.meta["counts"]["kept"]}))
 
@@ -118,9 +121,11 @@ def child_plain(args) -> None:
 NUMBA_CACHE = Path(tempfile.gettempdir()) / "bench-numba-cache"
 
 
-def spawn(mode: str, input_path: Path, cache: Path, overrides: dict | None = None, warm: int | None = None) -> dict:
-    env = {**os.environ, "PAPERTOPICS_NO_SHIPPED_EMBEDDINGS": "1", "HF_HUB_OFFLINE": "1",
-           "NUMBA_CACHE_DIR": str(NUMBA_CACHE)}
+def spawn(mode: str, input_path: Path, cache: Path, overrides: dict | None = None, warm: int | None = None,
+          shipped: bool = False) -> dict:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "NUMBA_CACHE_DIR": str(NUMBA_CACHE)}
+    if not shipped:
+        env["PAPERTOPICS_NO_SHIPPED_EMBEDDINGS"] = "1"
     cmd = [sys.executable, __file__, "--child", mode, "--input", str(input_path), "--cache", str(cache),
            "--overrides", json.dumps(overrides or {})]
     if warm:
@@ -146,6 +151,9 @@ def main() -> None:
     p.add_argument("--sizes", default="500,2000,5000")
     p.add_argument("--compare", type=int, default=2000)
     p.add_argument("--skip-plain", action="store_true")
+    p.add_argument("--warm-at", type=int, default=9877,
+                   help="also time a warm rebuild with another topic size at this size (0: skip); the demo "
+                        "corpus's shipped vectors are used so only the first fit is paid")
     p.add_argument("--child", choices=["build", "plain"])
     p.add_argument("--input")
     p.add_argument("--cache")
@@ -156,6 +164,8 @@ def main() -> None:
         return child_build(args)
     if args.child == "plain":
         return child_plain(args)
+
+    from analysis.config import BuildConfig
 
     print(f"# bench_build {date.today()} on {platform.machine()}, {os.cpu_count()} cores, Python "
           f"{platform.python_version()}\n")
@@ -179,7 +189,10 @@ def main() -> None:
         auto = cold["topics"]
         warm = spawn("build", data, cache, warm=17)
         cli = cli_wall(data, cache, 23)
+        other = "fp32" if BuildConfig().embed.precision == "int8" else "int8"
+        alt = spawn("build", data, tmp / "alt-cache", overrides={"precision": other})
         rows = [("this project, cold (empty caches)", cold["wall"]),
+                (f"this project, cold, {other} weights instead of the default", alt["wall"]),
                 ("this project, warm, other topic size (in-process, dashboard)", warm["warm_in_process"]),
                 ("this project, warm, other topic size (new CLI process)", cli)]
         if not args.skip_plain:
@@ -191,6 +204,15 @@ def main() -> None:
         for name, secs in rows:
             ratio = f"{secs / base:.2f}x" if base else "n/a"
             print(f"| {name} | {secs:.1f} | {ratio} |")
+
+        if args.warm_at:
+            data = sample_corpus(args.warm_at, tmp / "warm-at.parquet")
+            first = spawn("build", data, tmp / "warm-at-cache", shipped=True, warm=60)
+            warm_s = first["warm_in_process"]
+            print(f"\n## Warm rebuild at {first['papers']} papers (another topic size, in-process)\n")
+            print(f"first build {first['wall']:.1f} s ({first['topics']} topics; vectors shipped, UMAP computed); "
+                  f"rebuild with min topic size 60: {warm_s:.1f} s, by stage: "
+                  + ", ".join(f"{k} {v:.1f}" for k, v in first["warm_seconds"].items()))
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
@@ -57,9 +56,21 @@ def run_stamp(path: Path | str) -> float:
     return (Path(path) / RUN_FILE).stat().st_mtime
 
 
-@st.cache_data(show_spinner="Loading the run…", max_entries=4)
+@st.cache_resource(show_spinner="Loading the run…", max_entries=4)
 def _load(path: str, stamp: float) -> Run:
+    """One shared, read-only copy per run folder and version.
+
+    A resource, not data: st.cache_data would unpickle a fresh copy on every
+    call (0.2 s per call at 73,000 papers, several calls per script run).
+    Nothing may modify it; pages take copies (``View.papers``, ``query.apply``).
+    """
     return load_run(path)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def search_text(path: str, stamp: float) -> pd.Series:
+    """The text search's haystack, built once per run (read-only)."""
+    return query.search_text(_load(path, stamp).papers)
 
 
 def load(path: Path | str) -> tuple[Run, float]:
@@ -69,7 +80,7 @@ def load(path: Path | str) -> tuple[Run, float]:
 
 def make_view(path: Path | str, filters: query.Filters) -> View:
     run, stamp = load(path)
-    mask = query.filter_mask(run.papers, filters)
+    mask = query.filter_mask(run.papers, filters, search_text(str(Path(path).resolve()), stamp))
     return View(run=run, stamp=stamp, filters=filters, mask=mask, papers=run.papers[mask].copy())
 
 
@@ -172,18 +183,15 @@ def current_view() -> View:
     return view
 
 
-@st.cache_data(show_spinner="Drawing the map…", max_entries=8)
+@st.cache_resource(show_spinner="Drawing the map…", max_entries=8)
 def map_figure(path: str, stamp: float, filters: query.Filters, colour_by: str, show_labels: bool,
                show_context: bool, title: str | None = None):
+    """The map, shared read-only: a cached copy would be unpickled on every rerun (1.3 s at 73,000 papers)."""
     run, _ = load(path)
-    mask = query.filter_mask(run.papers, filters)
+    mask = query.filter_mask(run.papers, filters, search_text(path, stamp))
     papers = run.papers if show_context else run.papers[mask]
-    fig = plots.topic_map(papers, mask.reindex(papers.index), colour_by=colour_by,
-                          theme_names=run.theme_names, show_labels=show_labels, title=title)
-    # Rebuilt from its dict, the figure serialises exactly like the copies the cache hands out later
-    # (unpickling reorders layout keys). Streamlit derives the chart's widget id from that JSON, so
-    # otherwise the first selection on a fresh figure would land on a chart id that no longer exists.
-    return go.Figure(fig.to_dict())
+    return plots.topic_map(papers, mask.reindex(papers.index), colour_by=colour_by,
+                           theme_names=run.theme_names, show_labels=show_labels, title=title)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -191,13 +199,14 @@ def view_trends(path: str, stamp: float, filters: query.Filters) -> pd.DataFrame
     run, _ = load(path)
     if not filters.active:
         return run.trends
-    return query.filtered_trends(query.apply(run.papers, filters), run.trends)
+    return query.filtered_trends(query.apply(run.papers, filters, search_text(path, stamp)), run.trends)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def view_topics(path: str, stamp: float, filters: query.Filters, period: str) -> pd.DataFrame:
     run, _ = load(path)
-    return query.topic_overview(query.apply(run.papers, filters), run.topics, period=period, all_papers=run.papers)
+    return query.topic_overview(query.apply(run.papers, filters, search_text(path, stamp)), run.topics,
+                                period=period, all_papers=run.papers)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -212,7 +221,7 @@ def keyword_presence(path: str, stamp: float, filters: query.Filters, topic_id: 
     """How often a topic's keywords occur in its (filtered) papers and in the whole run."""
     run, _ = load(path)
     texts = _texts(path, stamp)
-    mask = query.filter_mask(run.papers, filters) & (run.papers["topic_id"] == topic_id)
+    mask = query.filter_mask(run.papers, filters, search_text(path, stamp)) & (run.papers["topic_id"] == topic_id)
     return query.keyword_presence(texts[mask], texts, keywords)
 
 

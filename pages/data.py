@@ -141,8 +141,9 @@ min_size = p[0].number_input("Min topic size (0 = automatic)", 0, 500, 0, 1, key
                              help="Smallest cluster that counts as a topic; automatic grows with the corpus "
                                   "(about 4 for a page, 50 for 10,000 papers).")
 seed = p[1].number_input("Seed", 0, 2**31 - 1, 42, 1, key="seed", help="Same data + same seed = same topics.")
-tokens = p[2].selectbox("Tokens embedded", [64, 128, 256], index=1, key="tokens",
-                        help="How much of 'title. abstract' the model reads; 128 is 2.7x faster than 256.")
+tokens = p[2].selectbox("Tokens embedded", [128, 192, 256], index=2, key="tokens",
+                        help="How much of 'title. abstract' the model reads. 256 is the model's own setting; "
+                             "fewer embed faster but cost cluster quality.")
 representation = p[3].selectbox("Keywords", ["keybert+mmr", "ctfidf"], key="representation",
                                 help="keybert+mmr: varied phrases close to the topic; ctfidf: most distinctive words.")
 keep_outliers = p[4].checkbox("Keep outliers", key="keep_outliers",

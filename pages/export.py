@@ -15,7 +15,7 @@ ui.filter_note(view)
 @st.cache_data(show_spinner="Preparing the CSV…", max_entries=8)
 def papers_csv(path: str, stamp: float, filters: query.Filters) -> bytes:
     run, _ = ui.load(path)
-    return export.to_safe_csv(query.export_frame(query.apply(run.papers, filters)))
+    return export.to_safe_csv(query.export_frame(query.apply(run.papers, filters, ui.search_text(path, stamp))))
 
 
 def size(data: bytes) -> str:
@@ -27,15 +27,17 @@ if not ui.empty_state(view):
     prefix = safe_filename(view.name, "run") + ("-filtered" if view.filters.active else "")
     overview = ui.view_topics(view.path, view.stamp, view.filters, ui.sparkline_period(view.run))
     topics_csv = export.to_safe_csv(overview.drop(columns=["trend"]))
-    data = papers_csv(view.path, view.stamp, view.filters)
     papers, run = view.papers, view.run
 
     c1, c2 = st.columns(2)
     with c1, st.container(border=True):
         st.markdown("**Papers** · CSV")
-        st.caption(f"{len(papers):,} papers with their topic and theme columns · {size(data)}")
-        st.download_button("Download papers CSV", data, file_name=f"{prefix}-papers.csv", mime="text/csv",
-                           icon=":material/table:", key="dl_papers", on_click="ignore")
+        st.caption(f"{len(papers):,} papers with their topic and theme columns")
+        # Made when clicked: on a large run the full CSV is ~120 MB, too much to rebuild and re-register on
+        # every rerun of this page.
+        st.download_button("Download papers CSV", lambda: papers_csv(view.path, view.stamp, view.filters),
+                           file_name=f"{prefix}-papers.csv", mime="text/csv", icon=":material/table:",
+                           key="dl_papers", on_click="ignore")
     with c2, st.container(border=True):
         st.markdown("**Topic table** · CSV")
         st.caption(f"{len(overview):,} topics: label, keywords, papers (filtered and all), themes, first and "

@@ -152,10 +152,21 @@ def test_many_small_shards_are_merged_without_losing_vectors(tmp_path):
     cache = EmbeddingCache(tmp_path)
     for i in range(EmbeddingCache.MAX_SHARDS + 2):
         cache.store(MODEL, keys_for(4, 4 * i), vectors(4, i))
-    assert len(shard_files(tmp_path)) <= 2
+    assert len(shard_files(tmp_path)) <= 3
     found = EmbeddingCache(tmp_path).lookup(MODEL, keys_for(4 * (EmbeddingCache.MAX_SHARDS + 2)))
     assert len(found) == 4 * (EmbeddingCache.MAX_SHARDS + 2)
     assert np.array_equal(found[keys_for(1, 8)[0]], vectors(4, 2)[0])
+
+
+def test_a_big_shard_is_not_rewritten_when_tiny_ones_pile_up_after_it(tmp_path):
+    """A large corpus's vectors stay put while its many small keyword shards are merged."""
+    cache = EmbeddingCache(tmp_path)
+    big = cache.store(MODEL, keys_for(500), vectors(500))
+    for i in range(EmbeddingCache.MAX_SHARDS + 1):
+        cache.store(MODEL, keys_for(2, 1000 + 2 * i), vectors(2, i))
+    assert big.exists() and len(shard_files(tmp_path)) <= 3
+    found = EmbeddingCache(tmp_path).lookup(MODEL, keys_for(500) + keys_for(2 * (EmbeddingCache.MAX_SHARDS + 1), 1000))
+    assert len(found) == 500 + 2 * (EmbeddingCache.MAX_SHARDS + 1)
 
 
 def test_a_key_stored_twice_always_reads_its_first_vector(tmp_path):
@@ -174,6 +185,36 @@ def test_a_key_stored_twice_always_reads_its_first_vector(tmp_path):
         cache.store(MODEL, keys_for(1, 10 + i), vectors(1, 10 + i))
     assert len(shard_files(tmp_path)) < EmbeddingCache.MAX_SHARDS
     assert np.array_equal(EmbeddingCache(tmp_path).lookup(MODEL, key)[key[0]], vectors(1, 1)[0])
+
+
+class _DiesAfter:
+    """An embedder whose process "dies" on its n-th call, as a killed long build would."""
+
+    model_id = MODEL
+    dim = 8
+
+    def __init__(self, calls: int):
+        self.calls = calls
+
+    def encode(self, texts, progress=None, show_bar=False):
+        self.calls -= 1
+        if self.calls < 0:
+            raise KeyboardInterrupt
+        return vectors(len(texts), seed=len(texts))
+
+
+def test_an_interrupted_long_embedding_keeps_the_slices_it_finished(tmp_path, monkeypatch):
+    import analysis.embed as embed
+
+    monkeypatch.setattr(embed, "SAVE_EVERY", 8)
+    texts = [f"text {i}" for i in range(20)]
+    with pytest.raises(KeyboardInterrupt):
+        embed.embed_with_cache(texts, _DiesAfter(calls=2), EmbeddingCache(tmp_path))
+    kept = EmbeddingCache(tmp_path).lookup(MODEL, [text_key(MODEL, t) for t in texts])
+    assert len(kept) == 16
+    # The rerun embeds only the 4 that were lost.
+    vecs, new = embed.embed_with_cache(texts, _DiesAfter(calls=1), EmbeddingCache(tmp_path))
+    assert new == 4 and vecs.shape == (20, 8)
 
 
 # --------------------------------------------------------------------------- builds

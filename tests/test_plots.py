@@ -51,6 +51,10 @@ def test_map_is_webgl_one_trace_per_topic_with_lean_hover_data(run):
         tid = int(trace.name.split(":")[0])
         assert trace.marker.color == plots.topic_colour(tid)
         assert all(len(row) == len(plots.MAP_CUSTOMDATA) for row in trace.customdata)
+        # One trace per topic: its label is written once, in the hover template, not once per point.
+        label = run.papers.loc[run.papers["topic_id"] == tid, "topic_label"].iat[0]
+        assert plots.esc(label.split(",")[0]) in trace.hovertemplate
+        assert all(row[2] == "" for row in trace.customdata)
     sent = json.dumps([list(map(list, t.customdata)) for t in fig.data])
     abstracts = run.papers["abstract"].tolist()
     assert not any(a[:200] in sent for a in abstracts)  # no abstracts travel to the browser

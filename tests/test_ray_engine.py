@@ -99,3 +99,33 @@ def test_interrupted_ray_build_leaves_no_half_run(papers_csv, tmp_path, pytestco
     assert "[embed]" in seen
     assert not out.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith("killed")]
+
+
+def test_build_joins_a_cluster_started_with_ray_start(papers_csv, tmp_path, pytestconfig, cache_dir):
+    """The README's cluster recipe: ``ray start --head``, then ``--ray-address`` (the package goes by py_modules)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    ray_bin = os.path.join(os.path.dirname(sys.executable), "ray")
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
+    started = subprocess.run([ray_bin, "start", "--head", f"--port={port}", "--num-cpus=2", "--include-dashboard=false",
+                              "--disable-usage-stats"], env=env, capture_output=True, text=True, timeout=180,
+                             cwd=tmp_path)  # workers start here, where `analysis` is not importable
+    assert started.returncode == 0, started.stderr[-2000:]
+    try:
+        small = tmp_path / "small.csv"
+        pd.read_csv(papers_csv, dtype=str).head(60).to_csv(small, index=False)
+        out = tmp_path / "cluster-run"
+        # The cluster's workers get `analysis` only through py_modules.
+        proc = subprocess.run([sys.executable, "-m", "analysis", "build", str(small), "--out", str(out), "--engine",
+                               "ray", "--ray-address", f"127.0.0.1:{port}", "--cache", str(tmp_path / "cache"),
+                               "--quiet"], cwd=pytestconfig.rootpath, env=env, capture_output=True, text=True,
+                              timeout=600)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        meta = json.loads((out / "run.json").read_text())
+        assert meta["engine"] == "ray" and meta["counts"]["embedded_new"] == 60
+        assert len(pd.read_csv(out / "papers.csv")) + len(pd.read_csv(out / "skipped.csv")) == 60
+    finally:
+        subprocess.run([ray_bin, "stop", "--force"], env=env, capture_output=True, timeout=120)
