@@ -113,6 +113,7 @@ class RayEngine:
     def __init__(self, address: str | None = None, num_cpus: int | None = None, actors: int | None = None,
                  batch_size: int = 256):
         self.address = address or os.environ.get("RAY_ADDRESS") or None
+        os.environ.setdefault("RAY_DEDUP_LOGS", "0")
         if self.address and _ray_token_available():
             # `ray start` (Ray >= 2.59) protects a cluster with the token in ~/.ray/auth_token when one
             # exists, but a driver joining it only sends the token in token mode, which Ray reads once,

@@ -68,9 +68,14 @@ def _load(path: str, stamp: float) -> Run:
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def search_text(path: str, stamp: float) -> pd.Series:
+def _search_text(path: str, stamp: float) -> pd.Series:
     """The text search's haystack, built once per run (read-only)."""
     return query.search_text(_load(path, stamp).papers)
+
+
+def haystack(path: str, stamp: float, filters: query.Filters) -> pd.Series | None:
+    """The search haystack for ``query.filter_mask``: built (once per run) only when a search is set."""
+    return _search_text(path, stamp) if filters.search else None
 
 
 def load(path: Path | str) -> tuple[Run, float]:
@@ -80,7 +85,7 @@ def load(path: Path | str) -> tuple[Run, float]:
 
 def make_view(path: Path | str, filters: query.Filters) -> View:
     run, stamp = load(path)
-    mask = query.filter_mask(run.papers, filters, search_text(str(Path(path).resolve()), stamp))
+    mask = query.filter_mask(run.papers, filters, haystack(str(Path(path).resolve()), stamp, filters))
     return View(run=run, stamp=stamp, filters=filters, mask=mask, papers=run.papers[mask].copy())
 
 
@@ -188,7 +193,7 @@ def map_figure(path: str, stamp: float, filters: query.Filters, colour_by: str, 
                show_context: bool, title: str | None = None):
     """The map, shared read-only: a cached copy would be unpickled on every rerun (1.3 s at 73,000 papers)."""
     run, _ = load(path)
-    mask = query.filter_mask(run.papers, filters, search_text(path, stamp))
+    mask = query.filter_mask(run.papers, filters, haystack(path, stamp, filters))
     papers = run.papers if show_context else run.papers[mask]
     return plots.topic_map(papers, mask.reindex(papers.index), colour_by=colour_by,
                            theme_names=run.theme_names, show_labels=show_labels, title=title)
@@ -199,13 +204,13 @@ def view_trends(path: str, stamp: float, filters: query.Filters) -> pd.DataFrame
     run, _ = load(path)
     if not filters.active:
         return run.trends
-    return query.filtered_trends(query.apply(run.papers, filters, search_text(path, stamp)), run.trends)
+    return query.filtered_trends(query.apply(run.papers, filters, haystack(path, stamp, filters)), run.trends)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def view_topics(path: str, stamp: float, filters: query.Filters, period: str) -> pd.DataFrame:
     run, _ = load(path)
-    return query.topic_overview(query.apply(run.papers, filters, search_text(path, stamp)), run.topics,
+    return query.topic_overview(query.apply(run.papers, filters, haystack(path, stamp, filters)), run.topics,
                                 period=period, all_papers=run.papers)
 
 
@@ -221,7 +226,8 @@ def keyword_presence(path: str, stamp: float, filters: query.Filters, topic_id: 
     """How often a topic's keywords occur in its (filtered) papers and in the whole run."""
     run, _ = load(path)
     texts = _texts(path, stamp)
-    mask = query.filter_mask(run.papers, filters, search_text(path, stamp)) & (run.papers["topic_id"] == topic_id)
+    mask = query.filter_mask(run.papers, filters, haystack(path, stamp, filters))
+    mask &= run.papers["topic_id"] == topic_id
     return query.keyword_presence(texts[mask], texts, keywords)
 
 
