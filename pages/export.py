@@ -15,7 +15,7 @@ ui.filter_note(view)
 @st.cache_data(show_spinner="Preparing the CSV…", max_entries=8)
 def papers_csv(path: str, stamp: float, filters: query.Filters) -> bytes:
     run, _ = ui.load(path)
-    papers = query.apply(run.papers, filters, ui.haystack(path, stamp, filters))
+    papers = run.papers[ui.selection(path, stamp, filters)]
     return export.to_safe_csv(query.export_frame(papers))
 
 

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from analysis import plots, query
+from analysis import export, query
 from pages import _common as ui
 
 view = ui.current_view()
@@ -22,10 +22,15 @@ if not ui.empty_state(view):
     fig = ui.map_figure(view.path, view.stamp, view.filters, colour_by, show_labels, show_context)
     event = st.plotly_chart(fig, key="map", on_select="rerun", selection_mode=("box", "lasso"), width="stretch",
                             config={"displaylogo": False, "scrollZoom": True})
-    ids = query.selected_ids(event.selection.points if event else [], plots.MAP_ID_POSITION)
+    trace_ids = ui.map_point_ids(view.path, view.stamp, view.filters, colour_by, show_context)
+    ids = query.selected_ids(event.selection.points if event else [], trace_ids)
     chosen = view.papers[view.papers["paper_id"].isin(ids)]
     if len(chosen):
         st.subheader(f"{len(chosen):,} selected paper{'s' * (len(chosen) != 1)}")
         ui.paper_table(query.sort_papers(chosen, "newest first"), key="map_selected", hide=("representativeness",))
+        st.download_button("Download selected papers CSV",
+                           lambda: export.to_safe_csv(query.export_frame(query.sort_papers(chosen, "newest first"))),
+                           file_name=f"{export.safe_filename(view.name, 'run')}-map-selection.csv", mime="text/csv",
+                           icon=":material/table:", key="dl_selection", on_click="ignore")
     else:
         st.caption("No papers selected: use the box or lasso tool on the map to list papers here.")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 
 import pandas as pd
@@ -47,18 +46,40 @@ def test_map_is_webgl_one_trace_per_topic_with_lean_hover_data(run):
     assert all(isinstance(t, go.Scattergl) for t in fig.data)
     assert len(fig.data) == run.papers["topic_id"].nunique()
     assert sum(len(t.x) for t in fig.data) == len(run.papers)
-    for trace in fig.data:
+    by_id = run.papers.set_index("paper_id")
+    ids = plots.map_point_ids(run.papers)
+    for i, trace in enumerate(fig.data):
         tid = int(trace.name.split(":")[0])
+        assert (by_id.loc[ids[i], "topic_id"] == tid).all() and len(ids[i]) == len(trace.x)
         assert trace.marker.color == plots.topic_colour(tid)
-        assert all(len(row) == len(plots.MAP_CUSTOMDATA) for row in trace.customdata)
+        # Points carry hover text (starting with the title) but no ids; map_point_ids keeps those on the server.
+        assert trace.customdata is None
+        first = by_id.loc[ids[i][0]]
+        assert trace.hovertext[0].startswith("<b>" + plots.esc(first["title"].split()[0]))
+        assert abs(trace.x[0] - first["x"]) < 1e-3 and abs(trace.y[0] - first["y"]) < 1e-3
         # One trace per topic: its label is written once, in the hover template, not once per point.
         label = run.papers.loc[run.papers["topic_id"] == tid, "topic_label"].iat[0]
         assert plots.esc(label.split(",")[0]) in trace.hovertemplate
-        assert all(row[2] == "" for row in trace.customdata)
-    sent = json.dumps([list(map(list, t.customdata)) for t in fig.data])
+        assert not any(label in h for h in trace.hovertext)
+    sent = fig.to_json()
     abstracts = run.papers["abstract"].tolist()
     assert not any(a[:200] in sent for a in abstracts)  # no abstracts travel to the browser
     assert len(fig.layout.annotations) == run.papers["topic_id"].nunique()  # a label per topic
+
+
+def test_map_hover_computed_once_gives_the_same_figure(run):
+    mask = query.filter_mask(run.papers, query.Filters(topics=(0, 1)))
+    kept = plots.topic_map(run.papers, mask, hover=plots.map_hover(run.papers))
+    assert kept.to_json() == plots.topic_map(run.papers, mask).to_json()
+
+
+def test_wrapped_titles_keep_every_word_up_to_the_line_limit():
+    title = "Scaling " + "very-long-hyphenated-wordlikeidentifier " * 3 + "laws for sparse mixture-of-experts models"
+    lines = plots._wrap(title, 30, 10).split("<br>")
+    assert " ".join(lines).split() == title.split()
+    assert all(len(line) <= 30 or " " not in line for line in lines)
+    cut = plots._wrap(title, 30, 2).split("<br>")
+    assert len(cut) == 2 and cut[-1].endswith(" …") and len(cut[-1]) <= 30
 
 
 def test_map_keeps_filtered_out_papers_as_grey_context(run):
@@ -75,8 +96,15 @@ def test_map_by_theme_groups_papers(run):
     names = [t.name.rsplit(" (", 1)[0] for t in fig.data]
     assert names[0] == plots.NO_THEME  # drawn first, underneath
     groups = run.papers["themes"].map(plots.theme_group).value_counts()
-    for trace in fig.data:
-        assert len(trace.x) == groups[trace.name.rsplit(" (", 1)[0]]
+    ids = plots.map_point_ids(run.papers, colour_by="theme", theme_names=run.theme_names)
+    by_id = run.papers.set_index("paper_id")
+    for trace, trace_ids in zip(fig.data, ids, strict=True):
+        name = trace.name.rsplit(" (", 1)[0]
+        assert len(trace.x) == groups[name] == len(trace_ids)
+        assert (by_id.loc[trace_ids, "themes"].map(plots.theme_group) == name).all()
+        # Each point names its own topic in the hover (a theme spans topics).
+        assert trace.text[0] == plots.esc(plots.map_label(int(by_id.loc[trace_ids[0], "topic_id"]),
+                                                          by_id.loc[trace_ids[0], "topic_label"], 40))
 
 
 def strings(obj) -> list[str]:
@@ -99,7 +127,8 @@ def test_paper_text_is_escaped_in_hover_legend_labels_and_html_export(hostile):
     html = export.map_html(fig)
     assert IMG not in html and BREAKOUT not in html
     by_theme = strings(plots.topic_map(hostile, colour_by="theme", theme_names=["<i>theme</i>"]).to_dict())
-    assert not [t for t in by_theme if "<i>theme" in t]
+    assert not [t for t in by_theme if "<i>theme" in t or "<b>bold" in t]
+    assert any("&lt;b&gt;bold&lt;/b&gt; label" in t for t in by_theme)  # the topic label, per point
     assert any(t.startswith("&lt;i&gt;theme&lt;/i&gt; (") for t in by_theme)  # the legend entry
 
 
@@ -136,7 +165,8 @@ def test_single_period_trend_is_a_bar_per_topic(run):
 def test_keyword_figure_compares_topic_and_corpus(run):
     texts = query.normalised_texts(run.papers)
     topic = run.topics.iloc[0]
-    presence = query.keyword_presence(texts[run.papers["topic_id"] == topic["topic_id"]], texts, topic["keywords"])
+    presence = query.keyword_presence(query.keyword_hits(texts, topic["keywords"]),
+                                      run.papers["topic_id"] == topic["topic_id"])
     fig = plots.keyword_figure(presence, int(topic["topic_id"]))
     assert [t.name for t in fig.data] == ["papers in this topic", "all papers"]
     assert fig.data[0].marker.color == plots.topic_colour(int(topic["topic_id"]))

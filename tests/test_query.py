@@ -7,7 +7,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from analysis import query
+from analysis import plots, query
 from analysis.themes import split_themes
 from analysis.trends import compute_trends, growth
 
@@ -134,8 +134,8 @@ def test_topic_overview_counts_the_selection(run, dated):
 def test_keyword_presence_is_higher_inside_the_topic(run):
     texts = query.normalised_texts(run.papers)
     topic = run.topics.iloc[0]
-    inside = texts[run.papers["topic_id"] == topic["topic_id"]]
-    presence = query.keyword_presence(inside, texts, topic["keywords"])
+    hits = query.keyword_hits(texts, topic["keywords"])
+    presence = query.keyword_presence(hits, run.papers["topic_id"] == topic["topic_id"])
     assert presence["keyword"].tolist() == split_themes(topic["keywords"])
     assert presence[["in_topic", "overall"]].stack().between(0, 1).all()
     assert (presence["in_topic"] >= presence["overall"]).mean() >= 0.7
@@ -170,12 +170,21 @@ def test_paper_list_and_export_frame(run):
     assert {"topic_id", "topic_label", "themes", "abstract", "representativeness"} <= set(out.columns)
 
 
-def test_selected_ids_read_plotly_selection_points():
-    points = [{"curve_number": 1, "customdata": ["t", "d", "l", "th", "p1"]},
-              {"curve_number": 2, "customdata": ["t", "d", "l", "th", "p2"]},
-              {"curve_number": 2, "customdata": ["t", "d", "l", "th", "p1"]},
-              {"curve_number": 0}]
-    assert query.selected_ids(points, 4) == ["p1", "p2"]
+def test_selected_ids_read_plotly_selection_points(run):
+    mask = query.filter_mask(run.papers, query.Filters(topics=(0, 1)))
+    fig = plots.topic_map(run.papers, mask)
+    trace_ids = plots.map_point_ids(run.papers, mask)
+    assert len(trace_ids) == len(fig.data) and trace_ids[0] is None and fig.data[0].name == "filtered out"
+    assert [len(t.x) for t in fig.data[1:]] == [len(ids) for ids in trace_ids[1:]]
+    # What a box selection sends back: (curve, point index) of each point, here the 2nd and 1st of each topic.
+    points = [{"curve_number": c, "point_index": i, "x": fig.data[c].x[i]} for c in (1, 2) for i in (1, 0, 1)]
+    points += [{"curve_number": 0, "point_index": 3}, {"curve_number": 9, "point_index": 0}, {"curve_number": 1}]
+    ids = query.selected_ids(points, trace_ids)
+    assert ids == [trace_ids[1][1], trace_ids[1][0], trace_ids[2][1], trace_ids[2][0]]
+    by_id = run.papers.set_index("paper_id")
+    for c, i in [(1, 1), (2, 0)]:  # the id names the paper drawn at that point
+        assert abs(by_id.loc[trace_ids[c][i], "x"] - fig.data[c].x[i]) < 1e-3
+        assert by_id.loc[trace_ids[c][i], "topic_id"] == c - 1
 
 
 def test_growth_on_filtered_trends_ignores_the_partial_last_week(dated):

@@ -8,6 +8,7 @@ import urllib.parse
 
 import pandas as pd
 from browser_support import BREAKOUT, FORMULA, HOSTILE_THEME, IMG, MARKDOWN, SCRIPT, SHOTS
+from playwright.sync_api import expect
 
 from analysis import query
 from analysis.run import load_run
@@ -75,6 +76,25 @@ def test_every_page_renders_and_the_map_is_webgl(page, seed_app, seed_run):
     n = int(page.get_by_role("heading", name=re.compile(r"selected paper")).inner_text().split()[0])
     assert n == len(load_run(seed_run).papers)
     shot(page, "seed-map-selection")
+    # A smaller box lists exactly the papers drawn inside it (ids are looked up by trace and point index).
+    page.mouse.move(area["x"] + 2, area["y"] + 2)
+    page.mouse.down()
+    page.mouse.move(area["x"] + area["width"] / 2, area["y"] + area["height"] / 2, steps=5)
+    page.mouse.up()
+    expect(page.get_by_role("heading", name=re.compile(r"selected paper"))).not_to_have_text(
+        re.compile(rf"^{n} selected"), timeout=30_000)
+    wait_ready(page, "Topic map")
+    # The box as Plotly keeps it, in data coordinates.
+    box = page.evaluate("() => document.querySelector('.js-plotly-plot').layout.selections")
+    x0, x1 = sorted([box[-1]["x0"], box[-1]["x1"]])
+    y0, y1 = sorted([box[-1]["y0"], box[-1]["y1"]])
+    papers = load_run(seed_run).papers
+    x, y = papers["x"].round(4), papers["y"].round(4)
+    inside = papers[(x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)]
+    heading = page.get_by_role("heading", name=re.compile(r"selected paper")).inner_text()
+    assert 0 < len(inside) < len(papers) and heading.startswith(f"{len(inside)} selected")
+    chosen = pd.read_csv(io.BytesIO(download(page, "Download selected papers CSV")), dtype=str)
+    assert sorted(chosen["paper_id"]) == sorted(inside["paper_id"])
     for title, slug in NAV[1:]:
         page.locator(f'a[href$="/{slug}"]').first.click()
         wait_ready(page, title)
@@ -132,8 +152,8 @@ def test_hostile_text_is_shown_literally_and_never_runs(page, hostile_app, hosti
         const gd = document.querySelector('.js-plotly-plot');
         const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, box = gd.getBoundingClientRect();
         for (const tr of gd._fullData) {
-            for (let i = 0; i < (tr.customdata || []).length; i++) {
-                if (String(tr.customdata[i][0]).includes('onerror')) {
+            for (let i = 0; i < (tr.hovertext || []).length; i++) {
+                if (String(tr.hovertext[i]).includes('onerror')) {
                     return [box.left + xa._offset + xa.l2p(tr.x[i]), box.top + ya._offset + ya.l2p(tr.y[i])];
                 }
             }
