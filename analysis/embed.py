@@ -130,7 +130,9 @@ class SentenceEmbedder:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
 
+            hf_logging.disable_progress_bar()  # a bar for 0.1 s of weight loading is only noise in a log
             st = SentenceTransformer(str(self._path), device="cpu", local_files_only=True)
             st.max_seq_length = self.max_seq_length
             if self.precision == "int8":

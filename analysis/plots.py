@@ -39,6 +39,10 @@ NO_THEME = "no theme"
 SEVERAL_THEMES = "several themes"
 #: Decimals kept for map coordinates: plenty for a screen, and a third of the JSON of full floats.
 MAP_DECIMALS = 4
+#: Above this many coloured papers the map's points carry no hover text (the hover names the topic or
+#: theme only): Plotly spent 0.6 s of a 0.8 s redraw on 72,780 titles. Filtering below it, or a box
+#: selection, shows titles.
+MAP_HOVER_LIMIT = 20_000
 #: The columns a map is drawn from (the hover text comes from ``map_hover``).
 MAP_COLUMNS = ("paper_id", "x", "y", "topic_id", "topic_label", "themes", "title", "date")
 
@@ -128,6 +132,11 @@ def _hover(topic_label: str | None = None) -> str:
     return f"%{{hovertext}}<br>topic: {topic}<extra></extra>"
 
 
+def _trace_hover(name: str, n: int) -> str:
+    """The hover of a point on a map too large for per-point titles: its trace's name and size."""
+    return f"{name.replace('%{', '% {')} ({n:,} papers)<extra></extra>"
+
+
 def _split(papers: pd.DataFrame, selected: pd.Series | None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(filtered-out context, shown papers) for a mask over ``papers``, with only the columns the map reads.
 
@@ -166,17 +175,22 @@ def map_point_ids(papers: pd.DataFrame, selected: pd.Series | None = None, *, co
 
 def topic_map(papers: pd.DataFrame, selected: pd.Series | None = None, *, colour_by: str = "topic",
               theme_names: list[str] | tuple[str, ...] = (), show_labels: bool = True,
-              height: int = 700, title: str | None = None, hover: pd.Series | None = None) -> go.Figure:
+              height: int = 700, title: str | None = None, hover: pd.Series | None = None,
+              hover_limit: int | None = MAP_HOVER_LIMIT) -> go.Figure:
     """Every paper at its 2-D position (WebGL), coloured by topic or theme.
 
     ``selected`` is a boolean mask over ``papers`` (the global filters):
     selected papers are coloured, the rest stay as faint grey context that
     carries no hover and no text. Topic labels sit at the median position of
     each topic's selected papers. ``hover`` is ``map_hover`` of the run, when
-    the caller keeps it. Points carry no ids: see ``map_point_ids``.
+    the caller keeps it; above ``hover_limit`` coloured papers, points carry
+    no hover text and the hover names the trace. Points carry no ids: see
+    ``map_point_ids``.
     """
     context, shown = _split(papers, selected)
-    hover = map_hover(shown) if hover is None else hover
+    titled = hover_limit is None or len(shown) <= hover_limit
+    if titled and hover is None:
+        hover = map_hover(shown)
     # Few highlighted papers get bigger dots, so a narrow filter stays visible among 10,000 grey ones.
     size = 10 if len(shown) < 100 else 7 if len(shown) < 2000 else 5
     traces = []
@@ -188,17 +202,22 @@ def topic_map(papers: pd.DataFrame, selected: pd.Series | None = None, *, colour
     topics = {int(t): esc(map_label(int(t), str(lab), 40))
               for t, lab in shown[["topic_id", "topic_label"]].drop_duplicates("topic_id").itertuples(index=False)}
     for key, part in _groups(shown, colour_by, theme_names):
-        points = {**_coords(part), "hovertext": hover.reindex(part.index).to_numpy(object), "mode": "markers"}
+        points = {**_coords(part), "mode": "markers"}
+        if titled:
+            points["hovertext"] = hover.reindex(part.index).to_numpy(object)
         if colour_by == "theme":
+            if titled:
+                points["text"] = part["topic_id"].map(topics).to_numpy(object)
             traces.append(go.Scattergl(
-                **points, text=part["topic_id"].map(topics).to_numpy(object),
-                name=f"{esc(key)} ({len(part):,})", hovertemplate=_hover(),
+                **points, name=f"{esc(key)} ({len(part):,})",
+                hovertemplate=_hover() if titled else _trace_hover(esc(key), len(part)),
                 marker={"size": size if key != NO_THEME else max(4, size - 2),
                         "color": theme_colour(key, theme_names), "opacity": 0.85 if key != NO_THEME else 0.45}))
         else:
             label = str(part["topic_label"].iat[0])
             traces.append(go.Scattergl(
-                **points, name=f"{int(key)}: {esc(_short(label))} ({len(part):,})", hovertemplate=_hover(label),
+                **points, name=f"{int(key)}: {esc(_short(label))} ({len(part):,})",
+                hovertemplate=_hover(label) if titled else _trace_hover(esc(map_label(int(key), label, 60)), len(part)),
                 marker={"size": size, "color": topic_colour(int(key)), "opacity": 0.8}))
     # Annotations go in at once: add_annotation copies all earlier ones each time (0.7 s for 32 topics).
     labels = [{"x": float(part["x"].median()), "y": float(part["y"].median()), "showarrow": False,

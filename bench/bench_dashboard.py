@@ -1,6 +1,6 @@
 """How fast the dashboard answers on a large run (not a test: prints a table for the README).
 
-    python bench/bench_dashboard.py RUN_DIR [--repeat 3] [--browser OUT_DIR]
+    python bench/bench_dashboard.py RUN_DIR [--repeat 3] [--browser OUT_DIR [--browser-only]]
 
 1. The work behind each filter, in-process: selecting papers, building the map
    figure (its JSON size: what goes to the browser) and the filtered trends.
@@ -10,7 +10,8 @@
    filter state seen before (cached), a topic never chosen before, and a new
    search.
 3. With --browser: headless Chromium against the running app; seconds until
-   the map page is idle after opening a filtered URL, and a screenshot.
+   the map page is drawn after opening a (filtered) URL, and after typing and
+   clearing a search on the open page; screenshots.
 """
 
 from __future__ import annotations
@@ -133,6 +134,21 @@ def browser(run_dir: Path, out_dir: Path) -> None:
                 print(f"browser {name}: {time.perf_counter() - t0:.1f} s until the map is drawn", flush=True)
                 await page.wait_for_timeout(1000)
                 await page.screenshot(path=str(out_dir / f"{name}.png"))
+            # A filter change on the open map page: from typing a search (Enter) until the map has redrawn
+            # with the grey context trace, and from clearing it until the full map is back.
+            await page.goto(f"http://127.0.0.1:{port}/", timeout=600_000)
+            await page.wait_for_selector(".js-plotly-plot .gl-container canvas", timeout=600_000)
+            box = page.get_by_role("textbox", name="Search titles and abstracts")
+            context = "(want) => document.querySelector('.js-plotly-plot').data.some(t => t.name === 'filtered out')" \
+                      " === want"
+            for name, text, want in [("type a search", "diffusion", True), ("clear the search", "", False)]:
+                await box.fill(text)
+                t0 = time.perf_counter()
+                await box.press("Enter")
+                await page.wait_for_function(context, arg=want, timeout=600_000, polling=50)
+                print(f"browser {name} on the map page: {time.perf_counter() - t0:.1f} s until the map is redrawn",
+                      flush=True)
+            await page.screenshot(path=str(out_dir / "map-after-filter-changes.png"))
             await b.close()
 
     try:
@@ -148,12 +164,14 @@ def main() -> None:
     p.add_argument("run_dir", type=Path)
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--browser", type=Path, default=None, metavar="OUT_DIR", help="also time a real browser")
+    p.add_argument("--browser-only", action="store_true", help="with --browser: skip the in-process and AppTest parts")
     args = p.parse_args()
     t0 = time.perf_counter()
     run = load_run(args.run_dir)
     print(f"# {args.run_dir}: {len(run.papers)} papers, loaded in {time.perf_counter() - t0:.1f} s\n")
-    in_process(run, args.repeat)
-    app_reruns(args.run_dir, args.repeat)
+    if not args.browser_only:
+        in_process(run, args.repeat)
+        app_reruns(args.run_dir, args.repeat)
     if args.browser:
         sys.path.insert(0, str(ROOT / "bench"))
         browser(args.run_dir, args.browser)

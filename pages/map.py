@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from analysis import export, query
+from analysis import export, plots, query
 from pages import _common as ui
 
 view = ui.current_view()
@@ -19,6 +19,9 @@ show_context = view.filters.active and c3.toggle(
     help="Draw papers outside the filters as faint grey dots, for context.")
 
 if not ui.empty_state(view):
+    if len(view.papers) > plots.MAP_HOVER_LIMIT:
+        st.caption(f"With more than {plots.MAP_HOVER_LIMIT:,} papers on the map, hovering names the topic only: "
+                   "filter (sidebar) or select papers with the box or lasso to see titles.")
     fig = ui.map_figure(view.path, view.stamp, view.filters, colour_by, show_labels, show_context)
     event = st.plotly_chart(fig, key="map", on_select="rerun", selection_mode=("box", "lasso"), width="stretch",
                             config={"displaylogo": False, "scrollZoom": True})

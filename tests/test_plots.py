@@ -171,3 +171,21 @@ def test_keyword_figure_compares_topic_and_corpus(run):
     assert [t.name for t in fig.data] == ["papers in this topic", "all papers"]
     assert fig.data[0].marker.color == plots.topic_colour(int(topic["topic_id"]))
     assert len(fig.data[0].y) == len(presence)
+
+
+def test_large_maps_name_the_topic_instead_of_each_title(run):
+    # Above the limit no title travels per point; the hover names the point's topic (or theme) and its size.
+    limit = len(run.papers) - 1
+    fig = plots.topic_map(run.papers, hover_limit=limit)
+    assert all(t.hovertext is None and t.text is None for t in fig.data)
+    sizes = run.papers["topic_id"].value_counts()
+    for trace in fig.data:
+        tid = int(trace.name.split(":")[0])
+        assert trace.hovertemplate.startswith(f"{tid}: ") and f"({sizes[tid]:,} papers)" in trace.hovertemplate
+    themed = plots.topic_map(run.papers, colour_by="theme", theme_names=run.theme_names, hover_limit=limit)
+    assert all(t.hovertext is None and t.hovertemplate.startswith(t.name.rsplit(" (", 1)[0]) for t in themed.data)
+    # Selections still resolve: the ids behind the points do not depend on the hover.
+    assert [len(ids) for ids in plots.map_point_ids(run.papers)] == [len(t.x) for t in fig.data]
+    # A filter down to the limit brings the titles back.
+    mask = query.filter_mask(run.papers, query.Filters(topics=(0,)))
+    assert all(t.hovertext is not None for t in plots.topic_map(run.papers, mask, hover_limit=limit).data[1:])
