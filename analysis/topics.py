@@ -177,6 +177,15 @@ def _stems(phrase: str) -> set[str]:
     return {re.sub(r"(?<=[a-z])s$", "", w) for w in re.split(r"[\s\-]+", phrase.lower()) if w}
 
 
+#: Keywords come lower-cased from the vectorizer; in labels these read as the field writes them.
+ACRONYMS = {w.lower(): w for w in (
+    "AI", "LLM", "LLMs", "VLM", "VLMs", "MLLM", "MLLMs", "RL", "RLHF", "DPO", "SFT", "GUI", "VLA", "RAG", "NLP",
+    "2D", "3D", "4D", "GAN", "GANs", "VAE", "CNN", "CNNs", "GNN", "GNNs", "GPU", "GPUs", "API", "APIs", "SQL", "OCR",
+    "ASR", "TTS", "MoE", "LoRA", "KV", "BERT", "GPT", "CLIP", "NeRF", "SLAM", "QA", "VQA", "UAV", "UAVs", "CT",
+    "MRI", "EEG", "ECG", "IoT", "SAM", "ViT", "ViTs",
+)}
+
+
 def make_label(words: list[str], n: int) -> str:
     """Readable label from keywords: each phrase must add words the label does not have yet.
 
@@ -196,7 +205,7 @@ def make_label(words: list[str], n: int) -> str:
             break
     if not chosen:
         return "Miscellaneous"
-    label = ", ".join(chosen)
+    label = re.sub(r"[a-z0-9]+", lambda m: ACRONYMS.get(m.group(0), m.group(0)), ", ".join(chosen))
     return label[0].upper() + label[1:]
 
 

@@ -59,6 +59,9 @@ def test_labels_skip_repeated_phrases():
     assert make_label(["", "continual learning", "continual learning", "forgetting"], 3) == \
         "Continual learning, forgetting"
     assert make_label([], 3) == "Miscellaneous"
+    # Acronyms read as the field writes them, whole words only ("rag" in "ragged" stays).
+    assert make_label(["ai agents", "llm-based gui", "3d ragged scenes"], 3) == \
+        "AI agents, LLM-based GUI, 3D ragged scenes"
 
 
 def test_topic_size_scales_with_corpus():
