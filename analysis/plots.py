@@ -122,6 +122,11 @@ def map_hover(papers: pd.DataFrame) -> pd.Series:
                      index=papers.index, dtype=object)
 
 
+def map_has_titles(n_shown: int, hover_limit: int | None = MAP_HOVER_LIMIT) -> bool:
+    """Whether a map of ``n_shown`` coloured papers gives each point its title (see ``MAP_HOVER_LIMIT``)."""
+    return hover_limit is None or n_shown <= hover_limit
+
+
 def _coords(part: pd.DataFrame) -> dict:
     return {"x": part["x"].to_numpy(float).round(MAP_DECIMALS), "y": part["y"].to_numpy(float).round(MAP_DECIMALS)}
 
@@ -188,7 +193,7 @@ def topic_map(papers: pd.DataFrame, selected: pd.Series | None = None, *, colour
     ``map_point_ids``.
     """
     context, shown = _split(papers, selected)
-    titled = hover_limit is None or len(shown) <= hover_limit
+    titled = map_has_titles(len(shown), hover_limit)
     if titled and hover is None:
         hover = map_hover(shown)
     # Few highlighted papers get bigger dots, so a narrow filter stays visible among 10,000 grey ones.
@@ -198,9 +203,10 @@ def topic_map(papers: pd.DataFrame, selected: pd.Series | None = None, *, colour
         traces.append(go.Scattergl(**_coords(context), mode="markers", name="filtered out", hoverinfo="skip",
                                    marker={"size": 4, "color": CONTEXT_COLOUR, "opacity": 0.7},
                                    showlegend=len(shown) > 0))
-    # Colour by theme: each point names its topic, briefly (a full label per point would add 4 MB at 73,000).
-    topics = {int(t): esc(map_label(int(t), str(lab), 40))
-              for t, lab in shown[["topic_id", "topic_label"]].drop_duplicates("topic_id").itertuples(index=False)}
+    if colour_by == "theme" and titled:
+        # Each point names its topic, briefly (a full label per point would add 4 MB at 73,000).
+        topics = {int(t): esc(map_label(int(t), str(lab), 40)) for t, lab in
+                  shown[["topic_id", "topic_label"]].drop_duplicates("topic_id").itertuples(index=False)}
     for key, part in _groups(shown, colour_by, theme_names):
         points = {**_coords(part), "mode": "markers"}
         if titled:

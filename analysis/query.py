@@ -112,11 +112,11 @@ def filter_mask(papers: pd.DataFrame, filters: Filters, text: TextIndex | None =
     return mask
 
 
-def apply(papers: pd.DataFrame, filters: Filters, text: TextIndex | None = None) -> pd.DataFrame:
+def apply(papers: pd.DataFrame, filters: Filters) -> pd.DataFrame:
     """The papers the filters select (a new frame; the input is never modified)."""
     if not filters.active:
         return papers.copy()
-    return papers[filter_mask(papers, filters, text)].copy()
+    return papers[filter_mask(papers, filters)].copy()
 
 
 def date_bounds(papers: pd.DataFrame) -> tuple[date, date] | None:

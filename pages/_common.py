@@ -205,7 +205,7 @@ def map_figure(path: str, stamp: float, filters: query.Filters, colour_by: str, 
                show_context: bool, title: str | None = None):
     """The map, shared read-only: a cached copy would be unpickled on every rerun (1.3 s at 73,000 papers)."""
     papers, mask = _map_papers(path, stamp, filters, show_context)
-    hover = _map_hover(path, stamp) if mask.sum() <= plots.MAP_HOVER_LIMIT else None  # else unused
+    hover = _map_hover(path, stamp) if plots.map_has_titles(int(mask.sum())) else None
     return plots.topic_map(papers, mask, colour_by=colour_by, theme_names=_load(path, stamp).theme_names,
                            show_labels=show_labels, title=title, hover=hover)
 

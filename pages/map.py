@@ -19,7 +19,7 @@ show_context = view.filters.active and c3.toggle(
     help="Draw papers outside the filters as faint grey dots, for context.")
 
 if not ui.empty_state(view):
-    if len(view.papers) > plots.MAP_HOVER_LIMIT:
+    if not plots.map_has_titles(len(view.papers)):
         st.caption(f"With more than {plots.MAP_HOVER_LIMIT:,} papers on the map, hovering names the topic only: "
                    "filter (sidebar) or select papers with the box or lasso to see titles.")
     fig = ui.map_figure(view.path, view.stamp, view.filters, colour_by, show_labels, show_context)
