@@ -65,17 +65,19 @@ def assign_corpus(run: Run, corpus: Corpus, embeddings: np.ndarray) -> pd.DataFr
 
 
 def assign_files(run_dir: Path, inputs: list[str], cache_dir=None) -> pd.DataFrame:
-    from .config import default_cache_dir, shipped_embedding_dirs
+    from .config import default_cache_dir, model_cache_dir, shipped_embedding_dirs
     from .corpus import load_corpus
     from .embed import EmbeddingCache, SentenceEmbedder, embed_with_cache
 
     logging.getLogger("BERTopic").setLevel(logging.ERROR)
     run = load_run(run_dir)
     model = run.meta.get("model", {})
+    cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
     embedder = SentenceEmbedder.from_config(EmbedConfig(model=model.get("embedder", EmbedConfig.model),
                                                         max_seq_length=int(model.get("max_seq_length", 128)),
-                                                        precision=model.get("precision", "fp32")))
+                                                        precision=model.get("precision", "fp32")),
+                                            model_cache=model_cache_dir(cache_dir))
     corpus = load_corpus(inputs)
-    cache = EmbeddingCache(cache_dir or default_cache_dir(), extra_dirs=shipped_embedding_dirs())
+    cache = EmbeddingCache(cache_dir, extra_dirs=shipped_embedding_dirs())
     embeddings, _ = embed_with_cache(corpus.texts, embedder, cache)
     return assign_corpus(run, corpus, embeddings)

@@ -24,6 +24,7 @@ import numpy as np
 
 from .config import BUNDLED_MODEL, EmbedConfig
 from .errors import InputError
+from .onnx_embed import RECIPE, OnnxModel
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
@@ -61,23 +62,6 @@ def model_fingerprint(path: Path) -> str:
 PRECISIONS = ("fp32", "int8")
 
 
-def _quantize_int8(st):
-    """Dynamic int8 quantisation of the Linear layers, one scale per output channel.
-
-    Per-channel scales keep vectors at cosine ~0.98 to fp32 (one scale per
-    tensor, the default, drifts to ~0.93) and embed ~1.27x faster on AVX2
-    (bench/bench_embed.py).
-    """
-    import warnings
-
-    import torch
-    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return quantize_dynamic(st, {torch.nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8)
-
-
 def _serialise_tokenizer(st) -> None:
     """Let parallel model calls share one tokenizer safely.
 
@@ -99,13 +83,14 @@ def _serialise_tokenizer(st) -> None:
 class SentenceEmbedder:
     """A sentence-transformers model from a local folder, loaded on first use.
 
-    ``model_id`` names the weights *and* the settings that change vectors,
-    so it can key a cache.
+    ``precision="int8"`` runs it converted to int8 ONNX (:mod:`analysis.onnx_embed`),
+    ``"fp32"`` runs the exact model in torch. ``model_id`` names the weights *and*
+    the settings that change vectors, so it can key a cache.
     """
 
     def __init__(self, model: str = EmbedConfig.model, max_seq_length: int = EmbedConfig.max_seq_length,
                  batch_size: int = EmbedConfig.batch_size, precision: str = EmbedConfig.precision,
-                 workers: int | None = EmbedConfig.workers):
+                 workers: int | None = EmbedConfig.workers, model_cache: Path | str | None = None):
         if precision not in PRECISIONS:
             raise InputError(f"precision '{precision}': choose one of {', '.join(PRECISIONS)}")
         self.model = model
@@ -113,16 +98,39 @@ class SentenceEmbedder:
         self.batch_size = batch_size
         self.precision = precision
         self.workers = workers
+        self.model_cache = model_cache
         self._st = None
+        self._onnx = None
         self._path = resolve_model_path(model)
         name = self._path.name if model != BUNDLED_MODEL else BUNDLED_MODEL
-        # Worker count does not change vectors; precision does, so it is part of the cache key.
-        suffix = "" if precision == "fp32" else f"-{precision}"
-        self.model_id = f"{name}-{model_fingerprint(self._path)}-seq{max_seq_length}{suffix}"
+        # Worker count does not change vectors; precision and the int8 recipe do, so they key the cache.
+        suffix = "" if precision == "fp32" else f"-{RECIPE}"
+        self._weights_id = f"{name}-{model_fingerprint(self._path)}"
+        self.model_id = f"{self._weights_id}-seq{max_seq_length}{suffix}"
 
     @classmethod
-    def from_config(cls, cfg: EmbedConfig) -> SentenceEmbedder:
-        return cls(cfg.model, cfg.max_seq_length, cfg.batch_size, cfg.precision, cfg.workers)
+    def from_config(cls, cfg: EmbedConfig, model_cache: Path | str | None = None) -> SentenceEmbedder:
+        return cls(cfg.model, cfg.max_seq_length, cfg.batch_size, cfg.precision, cfg.workers, model_cache)
+
+    @property
+    def onnx_model(self) -> OnnxModel:
+        """The int8 ONNX model (converted on first use into ``<cache>/models``); never imports torch."""
+        if self._onnx is None:
+            from .config import default_cache_dir, model_cache_dir
+
+            folder = Path(self.model_cache) if self.model_cache else model_cache_dir(default_cache_dir())
+            # One converted file per weights and recipe: the token budget is applied when tokenising.
+            self._onnx = OnnxModel(self._path, folder / f"{self._weights_id}-{RECIPE}.onnx", self.max_seq_length)
+        return self._onnx
+
+    def needs_conversion(self) -> bool:
+        """True before the first int8 use in this cache: the next embedding first converts the model."""
+        return self.precision == "int8" and not self.onnx_model.onnx_path.exists()
+
+    def prepare(self) -> None:
+        """Convert the model now if needed, so callers can say why the first build waits."""
+        if self.precision == "int8":
+            self.onnx_model.ensure_converted()
 
     @property
     def st_model(self):
@@ -135,15 +143,13 @@ class SentenceEmbedder:
             hf_logging.disable_progress_bar()  # a bar for 0.1 s of weight loading is only noise in a log
             st = SentenceTransformer(str(self._path), device="cpu", local_files_only=True)
             st.max_seq_length = self.max_seq_length
-            if self.precision == "int8":
-                st = _quantize_int8(st)
             _serialise_tokenizer(st)
             self._st = st
         return self._st
 
-    def _n_workers(self, n_texts: int) -> int:
+    def _n_workers(self, n_texts: int, batch_size: int | None = None) -> int:
         workers = self.workers or os.cpu_count() or 1
-        return max(1, min(workers, n_texts // self.batch_size))
+        return max(1, min(workers, n_texts // (batch_size or self.batch_size)))
 
     def _encode_part(self, texts: list[str]) -> np.ndarray:
         return self.st_model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
@@ -158,6 +164,8 @@ class SentenceEmbedder:
         more at 256 tokens (see bench/bench_embed.py). Texts are dealt out
         round-robin after sorting by length, so each thread gets an even share of long ones.
         """
+        if self.precision == "int8":
+            return self.onnx_model.encode(texts, self._n_workers(len(texts), batch_size=1))
         workers = self._n_workers(len(texts))
         if workers == 1:
             return self._encode_part(texts)
@@ -203,6 +211,8 @@ class SentenceEmbedder:
 
     @property
     def dim(self) -> int:
+        if self.precision == "int8":
+            return self.onnx_model.dim
         return int(self.st_model.get_sentence_embedding_dimension())
 
     # BERTopic calls these when it embeds keywords (KeyBERTInspired) or new documents.

@@ -80,12 +80,21 @@ class LocalEngine:
 class _EmbedActor:
     """One model load per Ray actor, reused for every batch it is given."""
 
-    def __init__(self, model: str, max_seq_length: int, batch_size: int, precision: str, threads: int):
-        import torch
+    def __init__(self, model: str, max_seq_length: int, batch_size: int, precision: str, threads: int,
+                 onnx_blob=None):
+        if precision == "fp32":
+            import torch
 
-        torch.set_num_threads(max(1, threads))
-        # Ray already runs one actor per CPU, so each actor makes one model call at a time.
-        self.embedder = SentenceEmbedder(model, max_seq_length, batch_size, precision, workers=1)
+            torch.set_num_threads(max(1, threads))
+            # Ray already runs one actor per CPU, so each actor makes one model call at a time.
+            self.embedder = SentenceEmbedder(model, max_seq_length, batch_size, precision, workers=1)
+        else:
+            # int8 makes one single-threaded call per paper: one per CPU the actor holds.
+            self.embedder = SentenceEmbedder(model, max_seq_length, batch_size, precision, workers=threads)
+            if onnx_blob is not None:  # the driver's converted file, so every worker embeds with the same bytes
+                import ray
+
+                self.embedder.onnx_model.install(ray.get(onnx_blob[0]))
 
     def __call__(self, batch: dict) -> dict:
         vectors = self.embedder.encode(list(batch["text"]))
@@ -156,11 +165,14 @@ class RayEngine:
             frame = pd.DataFrame({"i": np.asarray(order, dtype=np.int64), "text": [texts[i] for i in order]})
             actors = self.actors or self._cpus()
             threads = max(1, self._cpus() // actors)
+            blob = None
+            if embedder.precision != "fp32":  # convert once here, not once per worker
+                blob = [ray.put(embedder.onnx_model.ensure_converted().read_bytes())]
             ds = ray.data.from_pandas(frame).map_batches(
                 _EmbedActor, batch_size=self.batch_size, concurrency=actors, num_cpus=threads,
                 fn_constructor_kwargs={"model": embedder.model, "max_seq_length": embedder.max_seq_length,
                                        "batch_size": embedder.batch_size, "precision": embedder.precision,
-                                       "threads": threads})
+                                       "threads": threads, "onnx_blob": blob})
             done = 0
             for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
                 idx, vecs = batch["i"], np.asarray(batch["vector"], dtype=np.float32)

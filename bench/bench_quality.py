@@ -125,8 +125,9 @@ def stability(corpus, cache, seeds: list[int]) -> None:
 
 
 #: Faster settings the default was chosen against (see the README's Performance section).
-VARIANTS = {"int8": {"precision": "int8"}, "192-tokens": {"max_seq_length": 192},
-            "128-tokens": {"max_seq_length": 128}, "128-tokens-int8": {"max_seq_length": 128, "precision": "int8"}}
+VARIANTS = {"exact": {"precision": "fp32"}, "int8": {"precision": "int8"}, "192-tokens": {"max_seq_length": 192},
+            "224-tokens": {"max_seq_length": 224}, "128-tokens": {"max_seq_length": 128},
+            "128-tokens-int8": {"max_seq_length": 128, "precision": "int8"}}
 
 
 def variant(name: str) -> dict:

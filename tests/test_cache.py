@@ -289,3 +289,26 @@ def test_rebuilds_reuse_the_cache_and_cold_builds_reproduce(tmp_path, embedder, 
 def _shard_has(path: Path, keys: set[bytes]) -> bool:
     with np.load(path, allow_pickle=False) as z:
         return any(k.ljust(32, b"\x00") in keys for k in z["keys"].tolist())
+
+
+def test_umaps_compiled_code_is_kept_on_disk_for_the_next_process(tmp_path):
+    """umap-learn compiles its neighbour-graph and layout functions without numba's cache (~11 s a process);
+    after a reduction in one process they are on disk, and a second process loads them instead."""
+    import subprocess
+    import sys
+
+    vectors = tmp_path / "vectors.npy"
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(120, 16)).astype(np.float32)
+    np.save(vectors, x / np.linalg.norm(x, axis=1, keepdims=True))
+    code = ("import sys, numpy as np; from analysis.reduce import Reducer; "
+            "from analysis.config import ReduceConfig; import umap.umap_ as u; "
+            "Reducer(ReduceConfig(), seed=1, cache=None).cluster_space(np.load(sys.argv[1])); "
+            "s = u.smooth_knn_dist.stats; print(type(u.smooth_knn_dist._cache).__name__, sum(s.cache_hits.values()))")
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba")}
+    root = Path(__file__).resolve().parent.parent
+    runs = [subprocess.run([sys.executable, "-c", code, str(vectors)], capture_output=True, text=True, check=True,
+                           cwd=root, env=env).stdout.split() for _ in range(2)]
+    assert runs[0] == ["FunctionCache", "0"]  # compiled and written
+    assert runs[1] == ["FunctionCache", "1"]  # read back, not compiled
+    assert list((tmp_path / "numba").rglob("*smooth_knn_dist*.nbi"))

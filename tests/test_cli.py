@@ -153,7 +153,7 @@ def test_cli_run_json_records_inputs_parameters_model_versions_counts_and_timing
     assert inp["sha256"] == hashlib.sha256(page.read_bytes()).hexdigest()
     params = meta["parameters"]
     assert params["seed"] == 42 and params["embed"]["max_seq_length"] == 256
-    assert params["embed"]["precision"] == "fp32"
+    assert params["embed"]["precision"] == "int8"
     assert params["min_topic_size_used"] >= 2 and params["theme_names"]
     assert meta["model"]["embedder"] == "all-MiniLM-L6-v2" and meta["model"]["model_id"].startswith("all-MiniLM")
     assert {"python", "bertopic", "umap-learn", "sentence-transformers", "pandas"} <= set(meta["versions"])
@@ -215,12 +215,13 @@ def test_two_paper_corpus_builds_a_complete_run_with_one_topic_and_a_warning(tmp
 
 
 def test_cli_precision_choice_is_recorded_and_exact_overrides_it(tmp_path, cache_dir):
-    """int8 gets its own cache key and is written down in run.json; 'exact' always means fp32."""
-    int8 = run_cli("build", ROOT / "data" / "daily_papers_page.txt", "--out", tmp_path / "int8", "--cache", cache_dir,
-                   "--precision", "int8", "--quiet")
-    assert int8.returncode == 0, int8.stderr[-2000:]
-    meta = json.loads((tmp_path / "int8" / "run.json").read_text())
-    assert meta["model"]["precision"] == "int8" and meta["model"]["model_id"].endswith("-seq256-int8")
-    assert len(read_csv(tmp_path / "int8" / "papers.csv")) == 73
+    """fp32 (the exact model) gets its own cache key and is written down in run.json; 'exact' always means fp32."""
+    page = ROOT / "data" / "daily_papers_page.txt"
+    for name, flags in [("fp32", ["--precision", "fp32"]), ("exact", ["--embedder", "exact", "--precision", "int8"])]:
+        done = run_cli("build", page, "--out", tmp_path / name, "--cache", cache_dir, *flags, "--quiet")
+        assert done.returncode == 0, done.stderr[-2000:]
+        meta = json.loads((tmp_path / name / "run.json").read_text())
+        assert meta["model"]["precision"] == "fp32" and meta["model"]["model_id"].endswith("-seq256")
+        assert len(read_csv(tmp_path / name / "papers.csv")) == 73
     bad = run_cli("build", ROOT / "data" / "daily_papers_page.txt", "--out", tmp_path / "x", "--precision", "fp16")
     assert bad.returncode == 2 and "invalid choice: 'fp16'" in bad.stderr and "Traceback" not in bad.stderr

@@ -110,13 +110,13 @@ def test_fit_sample_is_exact_size_and_stratified_by_month():
 
 
 def test_bertopic_is_imported_without_torch_text_integrations():
-    # In a fresh process: BERTopic's unused transformers-based extras stay out (seconds of imports), and
-    # nothing stays blocked afterwards.
+    # In a fresh process: BERTopic's unused torch and transformers-based extras stay out (seconds of
+    # imports), and nothing stays blocked afterwards.
     code = ("import sys; from analysis.topics import import_bertopic, UNUSED_BERTOPIC_MODULES; "
             "b = import_bertopic(); from bertopic import BERTopic; "
-            "print(sorted(m for m in ('transformers', 'sentence_transformers') if m in sys.modules), "
+            "print(sorted(m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules), "
             "[m for m in UNUSED_BERTOPIC_MODULES if m in sys.modules]); "
-            "import bertopic.representation._zeroshot; print('later import ok')")
+            "import bertopic.representation._zeroshot, torch; print('later import ok')")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parent.parent).stdout.splitlines()
     assert out[0] == "[] []"
