@@ -152,8 +152,15 @@ class OnnxModel:
             t0 = time.perf_counter()
             log.info("converting %s to int8 ONNX, once per cache folder (%s)", self.model_path.name,
                      self.onnx_path.parent)
-            with _quiet_root_logger():  # onnxruntime's quantiser logs to the root logger
-                convert(self.model_path, self.onnx_path)
+            try:
+                with _quiet_root_logger():  # onnxruntime's quantiser logs to the root logger
+                    convert(self.model_path, self.onnx_path)
+            except InputError:
+                raise
+            except Exception as exc:  # a model torch cannot export or onnxruntime cannot quantise
+                reason = (str(exc).splitlines() or [type(exc).__name__])[0][:160]
+                raise InputError(f"embedder '{self.model_path.name}': could not convert it to int8 ONNX "
+                                 f"({type(exc).__name__}: {reason}); use --precision fp32") from exc
             log.info("converted in %.1f s", time.perf_counter() - t0)
         return self.onnx_path
 
@@ -163,9 +170,13 @@ class OnnxModel:
             return
         self.onnx_path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.onnx_path.parent, prefix=".tmp-", suffix=".onnx")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(blob)
-        os.replace(tmp, self.onnx_path)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(blob)
+            os.replace(tmp, self.onnx_path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
 
     def _load(self):
         with self._lock:

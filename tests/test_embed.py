@@ -132,3 +132,14 @@ def test_int8_refuses_a_pooling_it_cannot_reproduce(tmp_path):
 def test_unknown_precision_is_a_one_line_error():
     with pytest.raises(InputError, match="precision 'fp16'"):
         SentenceEmbedder(precision="fp16")
+
+
+def test_a_model_that_cannot_be_converted_is_a_one_line_error(tmp_path):
+    model = tmp_path / "damaged"
+    shutil.copytree(SentenceEmbedder().onnx_model.model_path, model)
+    (model / "model.safetensors").write_bytes(b"not a weights file")
+    with pytest.raises(InputError, match="could not convert it to int8 ONNX .*; use --precision fp32") as err:
+        SentenceEmbedder(model=str(model), model_cache=tmp_path / "models").encode(["a paper"])
+    assert "\n" not in str(err.value)
+    assert not any((tmp_path / "models").glob("*"))  # nothing half-written is left to be trusted later
+
