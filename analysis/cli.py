@@ -45,7 +45,7 @@ def make_parser() -> argparse.ArgumentParser:
                    help="'all-MiniLM-L6-v2' (bundled, default), 'exact' (the bundled model with fp32 weights "
                         "whatever --precision says) or a local sentence-transformers folder")
     b.add_argument("--precision", choices=["fp32", "int8"], default=None,
-                   help="int8 (default: the model converted once to int8 ONNX, ~1.6x faster embedding, cosine "
+                   help="int8 (default: the model converted once to int8 ONNX, ~1.5x faster embedding, cosine "
                         "~0.995 to the exact vectors, same cluster quality) or fp32 (the exact model, in torch)")
     b.add_argument("--max-seq-length", type=int, default=None, metavar="TOKENS",
                    help="tokens embedded per paper (default 256, the model's own setting)")

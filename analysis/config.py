@@ -88,7 +88,7 @@ class EmbedConfig:
 
     The model's own 256-token budget: shorter budgets lost cluster quality on
     the labelled dev set. ``precision="int8"`` (the default) runs the model
-    converted to int8 ONNX, one paper per call and one call per core: ~1.5-1.7x
+    converted to int8 ONNX, one paper per call and one call per core: ~1.5x
     faster than fp32 torch, vectors at cosine ~0.995 to the exact model, the same
     NMI, and no torch import (:mod:`analysis.onnx_embed`). ``"fp32"`` is the
     exact model in torch, one single-threaded model call per core.

@@ -167,6 +167,7 @@ class RayEngine:
             threads = max(1, self._cpus() // actors)
             blob = None
             if embedder.precision != "fp32":  # convert once here, not once per worker
+                # In a list, so Ray hands each actor the reference and the actor fetches the bytes once.
                 blob = [ray.put(embedder.onnx_model.ensure_converted().read_bytes())]
             ds = ray.data.from_pandas(frame).map_batches(
                 _EmbedActor, batch_size=self.batch_size, concurrency=actors, num_cpus=threads,

@@ -28,6 +28,7 @@ import shutil
 import tempfile
 import threading
 import time
+import warnings
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -79,8 +80,6 @@ def _export(model_path: Path, out: Path) -> None:
 
     names = ["input_ids", "attention_mask", "token_type_ids"]
     dummy = torch.ones(2, 16, dtype=torch.long)
-    import warnings
-
     with warnings.catch_warnings(), torch.inference_mode():
         warnings.simplefilter("ignore")
         torch.onnx.export(LastHidden(model), (dummy, dummy, torch.zeros_like(dummy)), str(out),
@@ -223,7 +222,7 @@ class OnnxModel:
             return vec / max(float(np.linalg.norm(vec)), 1e-12)
 
         out = np.empty((len(texts), self.dim), dtype=np.float32)
-        if workers <= 1 or len(encodings) < 2:
+        if workers <= 1:
             for i, enc in enumerate(encodings):
                 out[i] = one(enc)
         else:

@@ -8,6 +8,7 @@ themes never runs UMAP again.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -20,6 +21,7 @@ import numpy as np
 from .config import ReduceConfig, auto_n_neighbors
 
 
+@functools.cache
 def persist_umap_jit() -> None:
     """Keep UMAP's compiled numba code on disk, like the rest of numba's cache.
 
