@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -20,6 +18,7 @@ import pandas as pd
 from .config import Limits
 from .errors import InputError
 from .readers import ROW, RawTable, clean_text, current_limits, read_path
+from .text import arxiv_id_of, norm_title
 
 #: The fixed leading columns of papers.csv; the single source of truth for that contract.
 CORE_COLUMNS = ["paper_id", "title", "abstract", "date", "authors", "url"]
@@ -30,13 +29,6 @@ SKIPPED_COLUMNS = ["source", "row", "title", "reason"]
 DATE_COLUMNS = ["date", "featured_date", "published", "published_at", "arxiv_published_at", "listing_date"]
 ID_COLUMNS = ["id", "arxiv_id", "paper_id"]
 _ABSTRACT_ALIASES = ["abstract", "summary"]
-
-_ARXIV_ID = re.compile(r"(?<!\d)(\d{4}\.\d{4,5}(?!\d)|\b[a-z\-]+(?:\.[A-Z]{2})?/\d{7}(?!\d))(v\d+)?",
-                       re.IGNORECASE)
-
-
-_NON_WORD = re.compile(r"[\W_]+")
-
 
 @dataclass
 class Corpus:
@@ -55,25 +47,6 @@ class Corpus:
     def texts(self) -> list[str]:
         """What gets embedded: the title carries the most signal per token."""
         return (self.papers["title"] + ". " + self.papers["abstract"]).tolist()
-
-
-def norm_title(title: str) -> str:
-    """Title key for duplicate detection: case, accents, spacing and punctuation ignored.
-
-    Letters of every script count, so titles in Chinese or Greek get a key too
-    (an ASCII-only key would make them all "duplicates" of each other).
-    """
-    folded = title.casefold()
-    if not folded.isascii():
-        decomposed = unicodedata.normalize("NFKD", folded)
-        folded = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return _NON_WORD.sub("", folded)
-
-
-def arxiv_id_of(value: str) -> str:
-    """Bare arXiv id without version, from an id, an 'arXiv:' tag or an abs/pdf URL."""
-    m = _ARXIV_ID.search(value or "")
-    return m.group(1) if m else ""
 
 
 def is_missing(value) -> bool:

@@ -8,9 +8,10 @@ NPMI = log((p(a,b)+eps) / (p(a) p(b))) / -log(p(a,b)+eps).
 from __future__ import annotations
 
 import itertools
-import re
 
 import numpy as np
+
+from . import text
 
 EPSILON = 1e-12
 
@@ -24,25 +25,21 @@ METRIC_HELP = {
 }
 
 
-def _norm_words(text: str) -> list[str]:
-    return re.findall(r"[0-9a-z]+", text.casefold())
-
-
 def _doc_sets(docs: list[str], terms: list[str]) -> dict[str, set[int]]:
     """Which documents contain each term (a word or phrase, whole words, case-insensitive).
 
     One pass over the corpus builds an inverted index of the (up to 3-word)
     n-grams the terms need, instead of scanning every document per term.
     """
-    keys = {t: " ".join(_norm_words(t)) for t in terms}
+    keys = {t: " ".join(text.words(t)) for t in terms}
     wanted = set(keys.values())
     lengths = sorted({len(k.split()) for k in wanted if k})
     index: dict[str, set[int]] = {k: set() for k in wanted}
     for i, doc in enumerate(docs):
-        words = _norm_words(doc)
+        tokens = text.words(doc)
         for n in lengths:
-            for j in range(len(words) - n + 1):
-                gram = " ".join(words[j:j + n]) if n > 1 else words[j]
+            for j in range(len(tokens) - n + 1):
+                gram = " ".join(tokens[j:j + n]) if n > 1 else tokens[j]
                 hit = index.get(gram)
                 if hit is not None:
                     hit.add(i)

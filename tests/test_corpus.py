@@ -18,10 +18,8 @@ from analysis.corpus import (
     DATE_COLUMNS,
     ID_COLUMNS,
     SKIPPED_COLUMNS,
-    arxiv_id_of,
     from_tables,
     load_corpus,
-    norm_title,
 )
 from analysis.errors import InputError
 from analysis.readers import read_bytes
@@ -195,25 +193,6 @@ def test_load_corpus_with_nothing_usable_is_an_error(tmp_path):
         load_corpus([tmp_path / "bad.csv"])
     with pytest.raises(InputError, match="no input files"):
         load_corpus([])
-
-
-# --------------------------------------------------------------------------- ids and titles
-
-@pytest.mark.parametrize("value, expected", [
-    ("2405.15738", "2405.15738"), ("2405.15738v3", "2405.15738"), ("arXiv:2405.15738", "2405.15738"),
-    ("https://arxiv.org/abs/2405.15738v1", "2405.15738"), ("http://arxiv.org/pdf/1501.0001v2", "1501.0001"),
-    ("10.48550/arXiv.2405.15738", "2405.15738"), ("hep-th/9901001v2", "hep-th/9901001"),
-    ("math.GT/0309136", "math.GT/0309136"), ("12345.67890", ""), ("2405.157389", ""), ("W123", ""), ("", ""),
-])
-def test_arxiv_id_of(value, expected):
-    assert arxiv_id_of(value) == expected
-
-
-def test_norm_title():
-    assert norm_title("Attention: Is ALL you need?!") == norm_title("attention is all you need")
-    assert norm_title("Café") == norm_title("cafe")
-    assert norm_title("注意力") == "注意力" and norm_title("ΓΡΑΦΟΣ") == norm_title("γράφος")
-    assert norm_title("???") == ""
 
 
 # --------------------------------------------------------------------------- real data
