@@ -1,6 +1,8 @@
 # Two commands for a fresh machine:
 #   make run    set up and open the dashboard on the bundled demo data
 #   make test   set up and run the whole test suite
+# Both install the requirements and then this project itself (editable, so `import analysis` and the
+# `paper-topics` command work from anywhere; without build isolation, so the install fetches nothing).
 PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -14,8 +16,9 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): requirements.txt | $(BIN)/python
+$(STAMP): requirements.txt pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
 $(DEVSTAMP): requirements-dev.txt $(STAMP)

@@ -27,7 +27,6 @@ from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 STAGES = ["load", "embed", "reduce", "cluster", "represent", "themes", "map", "trends", "metrics", "write"]
 
 

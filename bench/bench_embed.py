@@ -14,18 +14,16 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import sys
 import time
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from analysis.corpus import load_corpus
+from analysis.embed import SentenceEmbedder
 
-from analysis.corpus import load_corpus  # noqa: E402
-from analysis.embed import SentenceEmbedder  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULT_INPUT = ROOT.parent / "shared" / "data" / "arxiv_labelled" / "arxiv_labelled_dev.csv"
 SETTINGS = [  # (tokens, precision, parallel model calls (None = one per core), batch size)

@@ -15,19 +15,17 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from analysis.config import BuildConfig, default_cache_dir
+from analysis.corpus import load_corpus
+from analysis.metrics import agreement, npmi_coherence, topic_diversity
+from analysis.run import build, with_overrides
 
-from analysis.config import BuildConfig, default_cache_dir  # noqa: E402
-from analysis.corpus import load_corpus  # noqa: E402
-from analysis.metrics import agreement, npmi_coherence, topic_diversity  # noqa: E402
-from analysis.run import build, with_overrides  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULT_LABELLED = ROOT.parent / "shared" / "data" / "arxiv_labelled" / "arxiv_labelled_dev.csv"
 

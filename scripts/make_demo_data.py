@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from analysis.config import DATA_DIR, DEMO_CORPUS, DEMO_EMBEDDINGS, SEED_PAGE, EmbedConfig
 
-from analysis.config import DATA_DIR, DEMO_CORPUS, DEMO_EMBEDDINGS, SEED_PAGE, EmbedConfig  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def make_corpus(shared: Path) -> None:
