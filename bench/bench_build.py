@@ -21,47 +21,14 @@ import platform
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from datetime import date
 from pathlib import Path
 
+from _measure import PeakRSS
+
 ROOT = Path(__file__).resolve().parent.parent
 STAGES = ["load", "embed", "reduce", "cluster", "represent", "themes", "map", "trends", "metrics", "write"]
-
-
-def rss_mb() -> float:
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-
-class StagePeaks:
-    """Samples RSS every 20 ms and attributes the peak to the stage in progress."""
-
-    def __init__(self):
-        self.stage = "start"
-        self.peaks: dict[str, float] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self):
-        while not self._stop.is_set():
-            self.peaks[self.stage] = max(self.peaks.get(self.stage, 0.0), rss_mb())
-            time.sleep(0.02)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-
-    def progress(self, stage: str, fraction: float, message: str) -> None:
-        self.stage = "cluster" if stage == "cluster" else stage
 
 
 def sample_corpus(n: int, out: Path) -> Path:
@@ -79,7 +46,7 @@ def child_build(args) -> None:
 
     config = with_overrides(BuildConfig(), **json.loads(args.overrides))
     t0 = time.perf_counter()
-    with StagePeaks() as peaks:
+    with PeakRSS() as peaks:
         res = build([args.input], config, cache_dir=args.cache, progress=peaks.progress)
         peaks.stage = "write"
         save_run(res, Path(args.cache) / "run")
@@ -107,7 +74,7 @@ def child_plain(args) -> None:
     t0 = time.perf_counter()
     frame = pd.read_parquet(args.input)
     docs = (frame["title"] + ". " + frame["abstract"]).tolist()
-    with StagePeaks() as peaks:
+    with PeakRSS() as peaks:
         model = BERTopic(embedding_model=SentenceTransformer(str(bundled_model_path()), device="cpu"))
         topics, _ = model.fit_transform(docs)
     print(json.dumps({"total": time.perf_counter() - t0, "peaks": peaks.peaks,

@@ -22,9 +22,10 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
+
+from _measure import PeakRSS
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"
@@ -43,51 +44,6 @@ def corpus(n: int, out: Path) -> Path:
     return out
 
 
-def _rss_mb(pid: int) -> float:
-    try:
-        with open(f"/proc/{pid}/status") as fh:
-            return next(int(line.split()[1]) for line in fh if line.startswith("VmRSS:")) / 1024
-    except (OSError, StopIteration):
-        return 0.0
-
-
-def _tree(root: int) -> list[int]:
-    """root and all its descendants (Ray's raylet, object store and workers for the Ray engine)."""
-    parents = {}
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                with open(f"/proc/{d}/stat") as fh:
-                    parents[int(d)] = int(fh.read().rsplit(")", 1)[1].split()[1])
-            except OSError:
-                continue
-    found, frontier = [root], [root]
-    while frontier:
-        frontier = [p for p, pp in parents.items() if pp in frontier]
-        found += frontier
-    return found
-
-
-class PeakRSS:
-    """Samples the build's RSS (the CLI process, and its whole process tree) twice a second."""
-
-    def __init__(self, pid: int):
-        self.pid, self.driver, self.tree = pid, 0.0, 0.0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.driver = max(self.driver, _rss_mb(self.pid))
-            self.tree = max(self.tree, sum(_rss_mb(p) for p in _tree(self.pid)))
-            time.sleep(0.5)
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join()
-
-
 def one_build(data: Path, cache: Path, engine: str) -> dict:
     import shutil
 
@@ -99,14 +55,14 @@ def one_build(data: Path, cache: Path, engine: str) -> dict:
     proc = subprocess.Popen([sys.executable, "-m", "analysis", "build", str(data), "--out", str(out), "--cache",
                              str(cache), "--engine", engine, "--quiet"], cwd=ROOT, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
-    peak = PeakRSS(proc.pid)
+    peak = PeakRSS(proc.pid, interval=0.5, tree=True).start()
     _, err = proc.communicate()
     peak.stop()
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
         raise SystemExit(err[-2000:])
     meta = json.loads((out / "run.json").read_text())
-    return {"wall": wall, "peak_mb": peak.driver, "tree_mb": peak.tree, "seconds": meta["seconds"],
+    return {"wall": wall, "peak_mb": peak.peak_mb, "tree_mb": peak.tree_mb, "seconds": meta["seconds"],
             "counts": meta["counts"]}
 
 
