@@ -17,15 +17,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import date
 from pathlib import Path
 
-from _measure import PeakRSS
+from _measure import PeakRSS, record_results
 
 ROOT = Path(__file__).resolve().parent.parent
 STAGES = ["load", "embed", "reduce", "cluster", "represent", "themes", "map", "trends", "metrics", "write"]
@@ -151,8 +149,7 @@ def main() -> None:
 
     from analysis.config import BuildConfig
 
-    print(f"# bench_build {date.today()} on {platform.machine()}, {os.cpu_count()} cores, Python "
-          f"{platform.python_version()}\n")
+    record_results("bench_build")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         convert_s = time_conversion()

@@ -19,6 +19,7 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
+from _measure import record_results
 
 from analysis.corpus import load_corpus
 from analysis.embed import SentenceEmbedder
@@ -44,6 +45,7 @@ def main() -> None:
     p.add_argument("--n", type=int, default=480)
     p.add_argument("--input", default=str(DEFAULT_INPUT))
     args = p.parse_args()
+    record_results("bench_embed")
     texts = load_corpus([args.input]).texts[: args.n]
     print(f"# bench_embed {date.today()} on {platform.machine()}, {os.cpu_count()} cores, {len(texts)} abstracts\n")
     print("int8 = the model converted once to int8 ONNX and run with onnxruntime, one paper per call; "

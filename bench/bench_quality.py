@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _measure import record_results
 
 from analysis.config import BuildConfig, default_cache_dir
 from analysis.corpus import load_corpus
@@ -160,6 +161,7 @@ def main() -> None:
                    help=f"faster settings to compare with the default seed by seed: {','.join(VARIANTS)}, "
                         "or model=PATH (a local sentence-transformers folder)")
     args = p.parse_args()
+    record_results("bench_quality")
     cache = args.cache or default_cache_dir()
 
     corpus = load_corpus([args.labelled])

@@ -25,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _measure import PeakRSS
+from _measure import PeakRSS, record_results
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"
@@ -72,6 +72,7 @@ def main() -> None:
     p.add_argument("--ray-sizes", default="20000,77000")
     p.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "bench-scale-cache")
     args = p.parse_args()
+    record_results("bench_scale")
     os.environ["PAPERTOPICS_NO_SHIPPED_EMBEDDINGS"] = "1"
     stages = ["embed", "reduce", "cluster", "map", "assign", "represent", "themes", "trends", "metrics", "write"]
     print("| engine | papers | fitted on | " + " | ".join(stages) + " | wall s | peak RSS MB: build process "
