@@ -78,8 +78,8 @@ def search_terms(text: str) -> list[str]:
 def search_text(papers: pd.DataFrame) -> TextIndex:
     """What the text search looks in: title and abstract, case-folded.
 
-    Building it costs about a second at 73,000 papers, so the dashboard
-    builds it once per run and passes it in.
+    Building it is the slow part on a large run (docs/scaling.md), so the
+    dashboard builds it once per run and passes it in.
     """
     return TextIndex((papers["title"].astype(str) + "\n" + papers["abstract"].astype(str)).str.casefold())
 
@@ -228,7 +228,7 @@ def topic_overview(selected: pd.DataFrame, topics: pd.DataFrame, *, period: str 
         span = pd.period_range(pd.Period(dated_all.min(), freq), pd.Period(dated_all.max(), freq), freq=freq)
     else:
         span = pd.PeriodIndex([], freq=freq)
-    # Whole-selection operations, not a loop per topic: at 73,000 papers the loop took 6 s per new filter.
+    # Whole-selection operations, not a loop per topic: the loop made every new filter slow on a large run.
     tids = selected["topic_id"]
     dates = selected["date"].fillna("").astype(str)
     dated = dates != ""
@@ -275,7 +275,7 @@ def keyword_hits(texts: TextIndex, keywords: str) -> pd.DataFrame:
 
     ``texts`` is :func:`normalised_texts` of the run. The answer does not
     depend on any filter, so the dashboard keeps it per topic and a new
-    filter only counts rows (one scan per keyword is ~0.1 s at 73,000 papers).
+    filter only counts rows (figures: docs/scaling.md#in-the-dashboard).
     A keyword with no ASCII letter or digit has no words to match and is never found.
     """
     names = list(dict.fromkeys(w for w in split_themes(keywords) if w.strip()))

@@ -56,7 +56,7 @@ def joined_phrase_keys(texts: Sequence[str], sep: str) -> bytes:
     a space inside a text. The whole corpus goes through one casefold, one
     byte table and two numpy passes instead of a regex per text, which is what
     lets the dashboard clean every paper of a large run on its first keyword
-    count (docs/performance.md).
+    count (docs/scaling.md#in-the-dashboard).
     """
     if len(sep) != 1 or not sep.isascii() or ord(sep) in _WORD_BYTES:
         raise ValueError(f"separator {sep!r} must be one ASCII character that is not a word character")

@@ -2,11 +2,12 @@
 
 The dashboard asks two questions of all titles and abstracts on every new
 filter or topic: which papers contain a search term, and which mention a
-keyword. ``Series.str.contains`` answers each in ~0.4 s at 73,000 papers,
-and a topic has ten keywords. Here the texts are one UTF-8 ``bytes`` blob
-(one byte per character for the mostly-ASCII abstracts), ``bytes.find``
-scans it, and after a hit the scan jumps to the next paper, so Python does
-one step per *matching paper*, not per paper or per occurrence.
+keyword. ``Series.str.contains`` is too slow for that on a large run, and a
+topic has ten keywords (figures: docs/scaling.md#in-the-dashboard). Here the
+texts are one UTF-8 ``bytes`` blob (one byte per character for the
+mostly-ASCII abstracts), ``bytes.find`` scans it, and after a hit the scan
+jumps to the next paper, so Python does one step per *matching paper*, not
+per paper or per occurrence.
 """
 
 from __future__ import annotations
