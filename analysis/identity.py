@@ -70,6 +70,11 @@ class Matching:
         return np.array([self.mapping[int(label)] for label in labels], dtype=int)
 
     @property
+    def carried(self) -> list[int]:
+        """Old ids that live on (status kept, or the matched piece of a split or merge): they keep their label."""
+        return sorted(t for t in self.topics if t in self.old)
+
+    @property
     def retired(self) -> list[int]:
         """Old ids no topic carries any more (never to be handed out again)."""
         return [o for o in self.old if o not in self.topics]
@@ -114,7 +119,7 @@ def _series(assignment: Assignment) -> pd.Series:
 
 
 def _unit_rows(centroids: Mapping[int, np.ndarray] | None, ids: list[int], side: str) -> np.ndarray | None:
-    if centroids is None:
+    if centroids is None or not ids:
         return None
     missing = [t for t in ids if t not in centroids]
     if missing:

@@ -117,6 +117,7 @@ def test_one_old_topic_holding_two_subjects_splits_when_they_come_apart(half_yea
     assert m.event["split"] == [{"from": 0, "into": [0, 3]}] and m.event["born"] == [3]
     moved = len(groups["robot" if m.mapping[11] == 3 else "medical"])
     assert m.event["retired"] == [] and m.share_kept == pytest.approx(1 - moved / len(old))
+    assert m.carried == [0, 1, 2]
 
 
 def test_two_old_topics_that_come_together_are_one_merged_topic(half_year, groups):
@@ -129,6 +130,7 @@ def test_two_old_topics_that_come_together_are_one_merged_topic(half_year, group
     assert m.old[gone] == {"status": "merged", "into": [keeper]} and m.old[keeper]["status"] == "merged"
     assert m.event["merged"] == [{"into": keeper, "from": [0, 1]}] and m.event["retired"] == [gone]
     assert m.retired == [gone] and m.mapping[0] == 2 and m.mapping[2] == 3
+    assert m.carried == sorted([keeper, 2, 3])
 
 
 def test_retired_ids_are_never_handed_out_again(half_year, groups):
@@ -173,3 +175,7 @@ def test_papers_left_out_of_every_cluster_stay_out_and_count_as_not_kept(half_ye
     assert m.mapping[NOISE] == NOISE and (m.apply(new)[labels == 3] == NOISE).all()
     assert m.retired == [3] and m.old[3] == {"status": "retired", "into": []}
     assert m.share_kept == pytest.approx(1 - (labels == 3).mean())
+    nothing_before = match(papers, np.full(len(labels), NOISE), papers, labels, used_ids=set())
+    assert nothing_before.event["born"] == [0, 1, 2, 3] and nothing_before.carried == []
+    nothing_after = match(papers, labels, papers, np.full(len(labels), NOISE))
+    assert nothing_after.retired == [0, 1, 2, 3] and nothing_after.share_kept == 0.0
