@@ -94,12 +94,12 @@ class NoveltyModel:
                 "thresholds": {int(t): round(float(v), 4) for t, v in zip(self.ids_, self.thresholds_)}}
 
 
-def largest_group(embeddings: np.ndarray, bar: float, seed_size: int) -> np.ndarray:
+def largest_group(embeddings: np.ndarray, bar: float, seed_size: int, max_seeds: int = 500) -> np.ndarray:
     """Indices of the largest set of vectors that fit one common centroid at cosine >= ``bar``.
 
-    Each vector in turn seeds a candidate centroid with its ``seed_size``
-    nearest neighbours; the candidate's group is every vector that fits it.
-    Quadratic in the number of vectors, which is fine for novel papers.
+    Each vector in turn (up to ``max_seeds`` of them, evenly spread) seeds a
+    candidate centroid with its ``seed_size`` nearest neighbours; the
+    candidate's group is every vector that fits it.
     """
     n = len(embeddings)
     if n == 0:
@@ -107,7 +107,7 @@ def largest_group(embeddings: np.ndarray, bar: float, seed_size: int) -> np.ndar
     sims = embeddings @ embeddings.T
     k = min(seed_size, n)
     best = np.zeros(0, dtype=int)
-    for i in range(n):
+    for i in np.unique(np.linspace(0, n - 1, min(n, max_seeds)).astype(int)):
         seed = np.argsort(-sims[i], kind="stable")[:k]
         members = np.flatnonzero(embeddings @ _unit(embeddings[seed].mean(axis=0)) >= bar)
         if len(members) > len(best):
