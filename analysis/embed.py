@@ -27,7 +27,9 @@ from .errors import InputError
 from .onnx_embed import RECIPE, OnnxModel
 
 log = logging.getLogger(__name__)
-Progress = Callable[[int, int], None]
+#: How embedding reports how far it got: (texts done, texts in all); a build's own progress
+#: callback, which takes (stage, fraction, message), wraps it.
+CountProgress = Callable[[int, int], None]
 
 
 def bundled_model_path() -> Path:
@@ -186,7 +188,7 @@ class SentenceEmbedder:
             out[idx] = part
         return out
 
-    def encode(self, texts: Sequence[str], progress: Progress | None = None, show_bar: bool = False) -> np.ndarray:
+    def encode(self, texts: Sequence[str], progress: CountProgress | None = None, show_bar: bool = False) -> np.ndarray:
         """Unit-normalised float32 vectors, embedded in chunks so progress can be reported."""
         texts = list(texts)
         if not texts:
@@ -458,7 +460,7 @@ SAVE_EVERY = 5000
 
 
 def embed_with_cache(texts: Sequence[str], embedder: SentenceEmbedder, cache: EmbeddingCache | None,
-                     progress: Progress | None = None, show_bar: bool = False) -> tuple[np.ndarray, int]:
+                     progress: CountProgress | None = None, show_bar: bool = False) -> tuple[np.ndarray, int]:
     """Embed only what the cache has not seen. Returns (vectors, number newly embedded)."""
     keys = [text_key(embedder.model_id, t) for t in texts]
     found = cache.lookup(embedder.model_id, keys) if cache else {}

@@ -9,15 +9,12 @@ build writes exactly the same run directory as a local one.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .embed import EmbeddingCache, SentenceEmbedder, embed_with_cache, text_key
-
-Progress = Callable[[int, int], None]
+from .embed import CountProgress, EmbeddingCache, SentenceEmbedder, embed_with_cache, text_key
 
 
 def fit_sample_indices(dates: pd.Series, limit: int, seed: int) -> np.ndarray | None:
@@ -64,7 +61,7 @@ class LocalEngine:
     name = "local"
 
     def embed(self, texts: list[str], embedder: SentenceEmbedder, cache: EmbeddingCache,
-              progress: Progress | None = None, show_bar: bool = False) -> tuple[np.ndarray, int]:
+              progress: CountProgress | None = None, show_bar: bool = False) -> tuple[np.ndarray, int]:
         return embed_with_cache(texts, embedder, cache, progress=progress, show_bar=show_bar)
 
     def assign(self, emb: np.ndarray, centroids: np.ndarray, ids: np.ndarray, sample_emb: np.ndarray,
@@ -151,7 +148,7 @@ class RayEngine:
         return max(1, int(ray.cluster_resources().get("CPU", 1)))
 
     def embed(self, texts: list[str], embedder: SentenceEmbedder, cache: EmbeddingCache,
-              progress: Progress | None = None, show_bar: bool = False) -> tuple[np.ndarray, int]:
+              progress: CountProgress | None = None, show_bar: bool = False) -> tuple[np.ndarray, int]:
         """Embed what the cache lacks with a Ray Data pipeline; store each finished batch at once."""
         ray = self._ray()
         keys = [text_key(embedder.model_id, t) for t in texts]
