@@ -459,43 +459,68 @@ class EmbeddingCache:
 SAVE_EVERY = 5000
 
 
-def embed_with_cache(texts: Sequence[str], embedder: SentenceEmbedder, cache: EmbeddingCache | None,
+class EmbeddingPlan:
+    """One cached embedding of ``texts``: what the cache already holds, and what is left to encode.
+
+    Every engine embeds through a plan and differs only in how it encodes
+    ``todo``, so the keys, the lookup, the dedupe and the order are the same
+    whichever engine runs, and so are the vectors a build gets.
+    """
+
+    def __init__(self, texts: Sequence[str], embedder, cache: EmbeddingCache | None):
+        self.texts = list(texts)
+        self.embedder = embedder
+        self.cache = cache
+        self.keys = [text_key(embedder.model_id, t) for t in self.texts]
+        self.found = cache.lookup(embedder.model_id, self.keys) if cache else {}
+        # Each distinct missing text once, even if it repeats; shortest first, since batches of
+        # similar length need less padding.
+        first: dict[bytes, int] = {}
+        for i, k in enumerate(self.keys):
+            if k not in self.found:
+                first.setdefault(k, i)
+        self.todo = sorted(first.values(), key=lambda i: len(self.texts[i]))
+
+    def texts_at(self, indices: Sequence[int]) -> list[str]:
+        return [self.texts[i] for i in indices]
+
+    def keep(self, indices: Sequence[int], vectors: np.ndarray) -> None:
+        """Vectors for ``texts[indices]``: remembered, and stored in the cache as one shard."""
+        keys = [self.keys[i] for i in indices]
+        self.found.update(zip(keys, vectors))
+        if self.cache:
+            self.cache.store(self.embedder.model_id, keys, vectors)
+
+    def vectors(self) -> np.ndarray:
+        """One row per text, in the texts' order."""
+        if not self.keys:
+            return np.zeros((0, self.embedder.dim), np.float32)
+        return np.vstack([self.found[k] for k in self.keys]).astype(np.float32)
+
+
+def embed_with_cache(texts: Sequence[str], embedder, cache: EmbeddingCache | None,
                      progress: CountProgress | None = None, show_bar: bool = False) -> tuple[np.ndarray, int]:
-    """Embed only what the cache has not seen. Returns (vectors, number newly embedded)."""
-    keys = [text_key(embedder.model_id, t) for t in texts]
-    found = cache.lookup(embedder.model_id, keys) if cache else {}
-    missing = [i for i, k in enumerate(keys) if k not in found]
-    # Embed each distinct text once even if it repeats.
-    uniq: dict[bytes, int] = {}
-    for i in missing:
-        uniq.setdefault(keys[i], i)
-    order = list(uniq.values())
-    if order:
-        # Sorting by length keeps batches of similar length, which cuts padding.
-        order.sort(key=lambda i: len(texts[i]))
+    """Embed only what the cache has not seen, in this process. Returns (vectors, number newly embedded)."""
+    plan = EmbeddingPlan(texts, embedder, cache)
+    todo = plan.todo
+    if todo:
         bar = None
         if show_bar:
             from tqdm.auto import tqdm
 
-            bar = tqdm(total=len(order), desc="embed", unit="paper")
-        for start in range(0, len(order), SAVE_EVERY):
-            part = order[start:start + SAVE_EVERY]
+            bar = tqdm(total=len(todo), desc="embed", unit="paper")
+        for start in range(0, len(todo), SAVE_EVERY):
+            part = todo[start:start + SAVE_EVERY]
 
             def report(done: int, _total: int, start: int = start) -> None:
                 if bar is not None:
                     bar.update(start + done - bar.n)
                 if progress:
-                    progress(start + done, len(order))
+                    progress(start + done, len(todo))
 
-            new = embedder.encode([texts[i] for i in part], progress=report)
-            for j, i in enumerate(part):
-                found[keys[i]] = new[j]
-            if cache:
-                cache.store(embedder.model_id, [keys[i] for i in part], new)
+            plan.keep(part, embedder.encode(plan.texts_at(part), progress=report))
         if bar is not None:
             bar.close()
     elif progress:
-        progress(len(texts), len(texts))
-    dim = next(iter(found.values())).shape[0] if found else embedder.dim
-    vectors = np.vstack([found[k] for k in keys]) if keys else np.zeros((0, dim), np.float32)
-    return vectors.astype(np.float32), len(order)
+        progress(len(plan.texts), len(plan.texts))
+    return plan.vectors(), len(todo)

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .embed import CountProgress, EmbeddingCache, SentenceEmbedder, embed_with_cache, text_key
+from .embed import CountProgress, EmbeddingCache, EmbeddingPlan, SentenceEmbedder, embed_with_cache
 
 
 def fit_sample_indices(dates: pd.Series, limit: int, seed: int) -> np.ndarray | None:
@@ -151,15 +151,10 @@ class RayEngine:
               progress: CountProgress | None = None, show_bar: bool = False) -> tuple[np.ndarray, int]:
         """Embed what the cache lacks with a Ray Data pipeline; store each finished batch at once."""
         ray = self._ray()
-        keys = [text_key(embedder.model_id, t) for t in texts]
-        found = cache.lookup(embedder.model_id, keys)
-        todo: dict[bytes, int] = {}
-        for i, k in enumerate(keys):
-            if k not in found:
-                todo.setdefault(k, i)
+        plan = EmbeddingPlan(texts, embedder, cache)
+        todo = plan.todo
         if todo:
-            order = sorted(todo.values(), key=lambda i: len(texts[i]))
-            frame = pd.DataFrame({"i": np.asarray(order, dtype=np.int64), "text": [texts[i] for i in order]})
+            frame = pd.DataFrame({"i": np.asarray(todo, dtype=np.int64), "text": plan.texts_at(todo)})
             actors = self.actors or self._cpus()
             threads = max(1, self._cpus() // actors)
             blob = None
@@ -173,15 +168,12 @@ class RayEngine:
                                        "threads": threads, "onnx_blob": blob})
             done = 0
             for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
-                idx, vecs = batch["i"], np.asarray(batch["vector"], dtype=np.float32)
-                cache.store(embedder.model_id, [keys[i] for i in idx], vecs)
-                for i, v in zip(idx, vecs):
-                    found[keys[i]] = v
+                idx = batch["i"]
+                plan.keep(idx, np.asarray(batch["vector"], dtype=np.float32))
                 done += len(idx)
                 if progress:
-                    progress(done, len(order))
-        vectors = np.vstack([found[k] for k in keys]).astype(np.float32)
-        return vectors, len(todo)
+                    progress(done, len(todo))
+        return plan.vectors(), len(todo)
 
     def assign(self, emb: np.ndarray, centroids: np.ndarray, ids: np.ndarray, sample_emb: np.ndarray,
                sample_xy: np.ndarray, block: int = 4096) -> tuple[np.ndarray, np.ndarray]:
