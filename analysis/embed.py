@@ -125,13 +125,11 @@ class SentenceEmbedder:
             self._onnx = OnnxModel(self._path, folder / f"{self._weights_id}-{RECIPE}.onnx", self.max_seq_length)
         return self._onnx
 
-    def needs_conversion(self) -> bool:
-        """True before the first int8 use in this cache: the next embedding first converts the model."""
-        return self.precision == "int8" and not self.onnx_model.onnx_path.exists()
-
-    def prepare(self) -> None:
-        """Convert the model now if needed, so callers can say why the first build waits."""
-        if self.precision == "int8":
+    def prepare(self, notify: Callable[[str], None] | None = None) -> None:
+        """Convert the model now if needed; ``notify(message)`` only then, so callers can say why a build waits."""
+        if self.precision == "int8" and not self.onnx_model.onnx_path.exists():
+            if notify:
+                notify("preparing the embedding model (converted to int8 once per machine, ~20 s)")
             self.onnx_model.ensure_converted()
 
     @property

@@ -92,18 +92,26 @@ def test_int8_tokenises_exactly_as_sentence_transformers(texts):
 
 
 def test_int8_model_is_converted_once_and_reused(tmp_path, texts):
-    first = SentenceEmbedder(model_cache=tmp_path)
-    assert first.needs_conversion()
-    first.prepare()
+    first, said = SentenceEmbedder(model_cache=tmp_path), []
+    first.prepare(notify=said.append)
+    assert len(said) == 1 and "int8" in said[0]  # the pipeline shows this while the first build waits
     path = first.onnx_model.onnx_path
     stamp = path.stat().st_mtime_ns
     assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary files left behind
     # Another token budget is the same converted file: the budget is applied when tokenising.
-    second = SentenceEmbedder(model_cache=tmp_path, max_seq_length=128)
-    assert not second.needs_conversion() and second.onnx_model.onnx_path == path
+    second, said = SentenceEmbedder(model_cache=tmp_path, max_seq_length=128), []
+    second.prepare(notify=said.append)
+    assert said == [] and second.onnx_model.onnx_path == path
     second.encode(texts[:2])
     assert path.stat().st_mtime_ns == stamp
 
+
+
+def test_the_exact_model_has_nothing_to_prepare():
+    """The pipeline calls prepare on every embedder; only a real conversion may say it is waiting."""
+    said = []
+    SentenceEmbedder(precision="fp32").prepare(notify=said.append)
+    assert said == []
 
 def test_int8_embedding_never_imports_torch(tmp_path, texts, cache_dir):
     """A new process that embeds (and imports BERTopic) with a converted model spends no time importing torch."""
