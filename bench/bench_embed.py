@@ -24,6 +24,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from analysis.config import EmbedConfig  # noqa: E402
 from analysis.corpus import load_corpus  # noqa: E402
 from analysis.embed import SentenceEmbedder  # noqa: E402
 
@@ -55,7 +56,8 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|")
     reference = None
     for tokens, precision, workers, batch in SETTINGS:
-        embedder = SentenceEmbedder(max_seq_length=tokens, precision=precision, workers=workers, batch_size=batch)
+        embedder = SentenceEmbedder.from_config(EmbedConfig(max_seq_length=tokens, precision=precision,
+                                                            workers=workers, batch_size=batch))
         rate, vectors = throughput(embedder, texts)
         if reference is None:
             reference = vectors

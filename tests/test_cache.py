@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.embed import EmbeddingCache, EmbeddingPlan, text_key
+from analysis.embed import Embedder, EmbeddingCache, EmbeddingPlan, text_key
 from analysis.reduce import ReductionCache
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -187,7 +187,7 @@ def test_a_key_stored_twice_always_reads_its_first_vector(tmp_path):
     assert np.array_equal(EmbeddingCache(tmp_path).lookup(MODEL, key)[key[0]], vectors(1, 1)[0])
 
 
-class _DiesAfter:
+class _DiesAfter(Embedder):
     """An embedder whose process "dies" on its n-th call, as a killed long build would."""
 
     model_id = MODEL
@@ -234,9 +234,10 @@ def test_a_plan_encodes_each_missing_text_once_shortest_first_and_keeps_cached_v
 
 @pytest.fixture(scope="module")
 def embedder():
+    from analysis.config import EmbedConfig
     from analysis.embed import SentenceEmbedder
 
-    return SentenceEmbedder()
+    return SentenceEmbedder.from_config(EmbedConfig())
 
 
 @pytest.fixture(scope="module")
