@@ -1,4 +1,8 @@
-"""Text -> vectors: the embedder interface, the bundled model, and the on-disk cache.
+"""Text -> vectors: the embedder interface, its two runtimes, and the on-disk cache.
+
+:class:`Embedder` is what a build needs; :meth:`SentenceEmbedder.from_config`
+makes one from an :class:`~analysis.config.EmbedConfig`: the int8 ONNX runtime
+by default, the exact torch model with ``precision="fp32"``.
 
 The cache is a folder of immutable shard files per model. A build appends
 one shard with what it embedded; shards are written to a temporary name and
@@ -13,21 +17,24 @@ import hashlib
 import logging
 import os
 import tempfile
-import threading
 import time
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
-from .config import BUNDLED_MODEL, EmbedConfig
+from .config import BUNDLED_MODEL, EmbedConfig, default_cache_dir, model_cache_dir
 from .errors import InputError
 from .onnx_embed import RECIPE, OnnxModel
+from .torch_embed import TorchModel
 
 log = logging.getLogger(__name__)
-Progress = Callable[[int, int], None]
+#: How embedding reports how far it got: (texts done, texts in all); a build's own progress
+#: callback, which takes (stage, fraction, message), wraps it.
+CountProgress = Callable[[int, int], None]
 
 
 def bundled_model_path() -> Path:
@@ -59,134 +66,87 @@ def model_fingerprint(path: Path) -> str:
     return h.hexdigest()[:16]
 
 
-PRECISIONS = ("fp32", "int8")
+class Embedder(ABC):
+    """Texts in, unit-normalised float32 vectors out: all a build asks of an embedder.
 
-
-def _serialise_tokenizer(st) -> None:
-    """Let parallel model calls share one tokenizer safely.
-
-    A fast (Rust) tokenizer reconfigures itself on every call and raises
-    "RuntimeError: Already borrowed" when two threads use it at once
-    (huggingface/tokenizers#537). Tokenising is a few percent of the work, so
-    it is serialised and only the model's forward passes run side by side.
+    ``model_id`` names the weights and every setting that changes the vectors,
+    so it keys the cache. Another embedder (a test's, say) subclasses this and
+    gets a ``prepare`` that has nothing to do.
     """
-    lock = threading.Lock()
-    preprocess = st.preprocess
 
-    def locked(*args, **kwargs):
-        with lock:
-            return preprocess(*args, **kwargs)
+    model_id: str
 
-    st.preprocess = locked
+    @property
+    @abstractmethod
+    def dim(self) -> int:
+        """Length of each vector."""
+
+    @abstractmethod
+    def encode(self, texts: Sequence[str], progress: CountProgress | None = None,
+               show_bar: bool = False) -> np.ndarray:
+        """One row per text, in order, reporting ``progress(done, total)`` as it goes."""
+
+    def prepare(self, notify: Callable[[str], None] | None = None) -> None:
+        """Do any one-time setup now instead of inside the first ``encode``.
+
+        ``notify(message)`` is called only when there is real work to do, so a
+        pipeline can call this every time and still say why a first build waits.
+        """
+        return None
 
 
-class SentenceEmbedder:
-    """A sentence-transformers model from a local folder, loaded on first use.
+class SentenceEmbedder(Embedder):
+    """A sentence-transformers model from a local folder, run by one of two runtimes.
 
-    ``precision="int8"`` runs it converted to int8 ONNX (:mod:`analysis.onnx_embed`),
-    ``"fp32"`` runs the exact model in torch. ``model_id`` names the weights *and*
-    the settings that change vectors, so it can key a cache.
+    :meth:`from_config` picks the runtime ``EmbedConfig.precision`` names:
+    :class:`OnnxEmbedder` (int8, the default) or :class:`TorchEmbedder` (fp32,
+    the exact model). Both embed in chunks so progress can be reported; each
+    says how it encodes a chunk and how it spends the CPUs it is given.
     """
+
+    #: The ``EmbedConfig.precision`` that names this runtime.
+    precision: str
+    #: What the runtime adds to ``model_id``: its vectors differ, so they must never share cache entries.
+    id_suffix: str
 
     def __init__(self, model: str = EmbedConfig.model, max_seq_length: int = EmbedConfig.max_seq_length,
-                 batch_size: int = EmbedConfig.batch_size, precision: str = EmbedConfig.precision,
-                 workers: int | None = EmbedConfig.workers, model_cache: Path | str | None = None):
-        if precision not in PRECISIONS:
-            raise InputError(f"precision '{precision}': choose one of {', '.join(PRECISIONS)}")
+                 batch_size: int = EmbedConfig.batch_size, workers: int | None = EmbedConfig.workers,
+                 model_cache: Path | str | None = None):
         self.model = model
         self.max_seq_length = max_seq_length
         self.batch_size = batch_size
-        self.precision = precision
         self.workers = workers
-        self.model_cache = model_cache
-        self._st = None
-        self._onnx = None
-        self._path = resolve_model_path(model)
-        name = self._path.name if model != BUNDLED_MODEL else BUNDLED_MODEL
-        # Worker count does not change vectors; precision and the int8 recipe do, so they key the cache.
-        suffix = "" if precision == "fp32" else f"-{RECIPE}"
-        self._weights_id = f"{name}-{model_fingerprint(self._path)}"
-        self.model_id = f"{self._weights_id}-seq{max_seq_length}{suffix}"
+        self.model_cache = model_cache  # where a runtime keeps what it makes once (the int8 conversion)
+        self.path = resolve_model_path(model)
+        name = self.path.name if model != BUNDLED_MODEL else BUNDLED_MODEL
+        # The worker count does not change vectors; the token budget and the runtime do, so they key the cache.
+        self.weights_id = f"{name}-{model_fingerprint(self.path)}"
+        self.model_id = f"{self.weights_id}-seq{max_seq_length}{self.id_suffix}"
 
-    @classmethod
-    def from_config(cls, cfg: EmbedConfig, model_cache: Path | str | None = None) -> SentenceEmbedder:
-        return cls(cfg.model, cfg.max_seq_length, cfg.batch_size, cfg.precision, cfg.workers, model_cache)
-
-    @property
-    def onnx_model(self) -> OnnxModel:
-        """The int8 ONNX model (converted on first use into ``<cache>/models``); never imports torch."""
-        if self._onnx is None:
-            from .config import default_cache_dir, model_cache_dir
-
-            folder = Path(self.model_cache) if self.model_cache else model_cache_dir(default_cache_dir())
-            # One converted file per weights and recipe: the token budget is applied when tokenising.
-            self._onnx = OnnxModel(self._path, folder / f"{self._weights_id}-{RECIPE}.onnx", self.max_seq_length)
-        return self._onnx
-
-    def needs_conversion(self) -> bool:
-        """True before the first int8 use in this cache: the next embedding first converts the model."""
-        return self.precision == "int8" and not self.onnx_model.onnx_path.exists()
-
-    def prepare(self) -> None:
-        """Convert the model now if needed, so callers can say why the first build waits."""
-        if self.precision == "int8":
-            self.onnx_model.ensure_converted()
+    @staticmethod
+    def from_config(cfg: EmbedConfig, model_cache: Path | str | None = None) -> SentenceEmbedder:
+        """The embedder ``cfg`` describes: the one place a precision picks a runtime."""
+        runtimes = {kind.precision: kind for kind in (TorchEmbedder, OnnxEmbedder)}
+        if cfg.precision not in runtimes:
+            raise InputError(f"precision '{cfg.precision}': choose one of {', '.join(runtimes)}")
+        return runtimes[cfg.precision](cfg.model, cfg.max_seq_length, cfg.batch_size, cfg.workers, model_cache)
 
     @property
-    def st_model(self):
-        if self._st is None:
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-            from sentence_transformers import SentenceTransformer
-            from transformers.utils import logging as hf_logging
+    def config(self) -> EmbedConfig:
+        """The settings that make this embedder again elsewhere (on a Ray worker)."""
+        return EmbedConfig(model=self.model, max_seq_length=self.max_seq_length, batch_size=self.batch_size,
+                           precision=self.precision, workers=self.workers)
 
-            hf_logging.disable_progress_bar()  # a bar for 0.1 s of weight loading is only noise in a log
-            st = SentenceTransformer(str(self._path), device="cpu", local_files_only=True)
-            st.max_seq_length = self.max_seq_length
-            _serialise_tokenizer(st)
-            self._st = st
-        return self._st
-
-    def _n_workers(self, n_texts: int, batch_size: int | None = None) -> int:
+    def _calls(self, n_texts: int, per_call: int) -> int:
+        """Model calls to run side by side on ``n_texts`` texts, ``per_call`` texts per call."""
         workers = self.workers or os.cpu_count() or 1
-        return max(1, min(workers, n_texts // (batch_size or self.batch_size)))
+        return max(1, min(workers, n_texts // per_call))
 
-    def _encode_part(self, texts: list[str]) -> np.ndarray:
-        return self.st_model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
-                                    convert_to_numpy=True, show_progress_bar=False)
-
+    @abstractmethod
     def _encode_chunk(self, texts: list[str]) -> np.ndarray:
-        """Several single-threaded model calls side by side instead of one multi-threaded call.
+        """Vectors for one chunk of texts."""
 
-        A 6-layer MiniLM's matrices are too small for torch's intra-op threads to
-        keep 2 cores busy; two Python threads that each run the model on one core
-        (torch releases the GIL inside its kernels) embed 10-30% more per second,
-        more at 256 tokens (see bench/bench_embed.py). Texts are dealt out
-        round-robin after sorting by length, so each thread gets an even share of long ones.
-        """
-        if self.precision == "int8":
-            return self.onnx_model.encode(texts, self._n_workers(len(texts), batch_size=1))
-        workers = self._n_workers(len(texts))
-        if workers == 1:
-            return self._encode_part(texts)
-        import torch
-
-        _ = self.st_model  # load once, before the threads share it
-        order = np.argsort([len(t) for t in texts], kind="stable")
-        shares = [order[i::workers] for i in range(workers)]
-        before = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            with ThreadPoolExecutor(workers) as pool:
-                parts = list(pool.map(lambda idx: self._encode_part([texts[i] for i in idx]), shares))
-        finally:
-            torch.set_num_threads(before)
-        out = np.empty((len(texts), parts[0].shape[1]), dtype=np.float32)
-        for idx, part in zip(shares, parts):
-            out[idx] = part
-        return out
-
-    def encode(self, texts: Sequence[str], progress: Progress | None = None, show_bar: bool = False) -> np.ndarray:
+    def encode(self, texts: Sequence[str], progress: CountProgress | None = None, show_bar: bool = False) -> np.ndarray:
         """Unit-normalised float32 vectors, embedded in chunks so progress can be reported."""
         texts = list(texts)
         if not texts:
@@ -209,21 +169,76 @@ class SentenceEmbedder:
             bar.close()
         return np.vstack(out).astype(np.float32)
 
+    @abstractmethod
+    def use_cpus(self, cpus: int) -> None:
+        """Spend ``cpus`` cores from now on: a Ray actor's share of its machine."""
+
+    def prepared_bytes(self) -> bytes | None:
+        """What :meth:`prepare` makes, as bytes another process can :meth:`install_prepared`; None if nothing."""
+        return None
+
+    def install_prepared(self, blob: bytes) -> None:
+        """Take what another process's :meth:`prepare` made, instead of making it again."""
+        return None
+
+
+class TorchEmbedder(SentenceEmbedder):
+    """The exact model in torch, fp32 (:mod:`analysis.torch_embed`)."""
+
+    precision = "fp32"
+    id_suffix = ""
+
+    @cached_property
+    def torch_model(self) -> TorchModel:
+        return TorchModel(self.path, self.max_seq_length, self.batch_size)
+
     @property
     def dim(self) -> int:
-        if self.precision == "int8":
-            return self.onnx_model.dim
-        return int(self.st_model.get_sentence_embedding_dimension())
+        return self.torch_model.dim
 
-    # BERTopic calls these when it embeds keywords (KeyBERTInspired) or new documents.
-    def embed(self, documents: Sequence[str], verbose: bool = False) -> np.ndarray:
-        return self.encode(list(documents))
+    def _encode_chunk(self, texts: list[str]) -> np.ndarray:
+        return self.torch_model.encode(texts, self._calls(len(texts), self.batch_size))
 
-    def embed_documents(self, documents, verbose: bool = False) -> np.ndarray:
-        return self.embed(documents)
+    def use_cpus(self, cpus: int) -> None:
+        # Ray already runs one actor per CPU, so each actor makes one model call at a time.
+        self.torch_model.use_threads(cpus)
+        self.workers = 1
 
-    def embed_words(self, words, verbose: bool = False) -> np.ndarray:
-        return self.embed(words)
+
+class OnnxEmbedder(SentenceEmbedder):
+    """The model converted once to int8 ONNX, one paper per call (:mod:`analysis.onnx_embed`); never imports torch."""
+
+    precision = "int8"
+    id_suffix = f"-{RECIPE}"  # the recipe changes the vectors; a new recipe gets new cache entries
+
+    @cached_property
+    def onnx_model(self) -> OnnxModel:
+        folder = Path(self.model_cache) if self.model_cache else model_cache_dir(default_cache_dir())
+        # One converted file per weights and recipe: the token budget is applied when tokenising.
+        return OnnxModel(self.path, folder / f"{self.weights_id}-{RECIPE}.onnx", self.max_seq_length)
+
+    @property
+    def dim(self) -> int:
+        return self.onnx_model.dim
+
+    def _encode_chunk(self, texts: list[str]) -> np.ndarray:
+        return self.onnx_model.encode(texts, self._calls(len(texts), per_call=1))
+
+    def prepare(self, notify: Callable[[str], None] | None = None) -> None:
+        """Convert the model into this cache if it is not there yet (once per cache folder)."""
+        if not self.onnx_model.onnx_path.exists():
+            if notify:
+                notify("preparing the embedding model (converted to int8 once per machine, ~20 s)")
+            self.onnx_model.ensure_converted()
+
+    def use_cpus(self, cpus: int) -> None:
+        self.workers = cpus  # one single-threaded call per paper: one per CPU
+
+    def prepared_bytes(self) -> bytes:
+        return self.onnx_model.ensure_converted().read_bytes()
+
+    def install_prepared(self, blob: bytes) -> None:
+        self.onnx_model.install(blob)
 
 
 KEY_BYTES = 32
@@ -457,43 +472,68 @@ class EmbeddingCache:
 SAVE_EVERY = 5000
 
 
-def embed_with_cache(texts: Sequence[str], embedder: SentenceEmbedder, cache: EmbeddingCache | None,
-                     progress: Progress | None = None, show_bar: bool = False) -> tuple[np.ndarray, int]:
-    """Embed only what the cache has not seen. Returns (vectors, number newly embedded)."""
-    keys = [text_key(embedder.model_id, t) for t in texts]
-    found = cache.lookup(embedder.model_id, keys) if cache else {}
-    missing = [i for i, k in enumerate(keys) if k not in found]
-    # Embed each distinct text once even if it repeats.
-    uniq: dict[bytes, int] = {}
-    for i in missing:
-        uniq.setdefault(keys[i], i)
-    order = list(uniq.values())
-    if order:
-        # Sorting by length keeps batches of similar length, which cuts padding.
-        order.sort(key=lambda i: len(texts[i]))
+class EmbeddingPlan:
+    """One cached embedding of ``texts``: what the cache already holds, and what is left to encode.
+
+    Every engine embeds through a plan and differs only in how it encodes
+    ``todo``, so the keys, the lookup, the dedupe and the order are the same
+    whichever engine runs, and so are the vectors a build gets.
+    """
+
+    def __init__(self, texts: Sequence[str], embedder: Embedder, cache: EmbeddingCache | None):
+        self.texts = list(texts)
+        self.embedder = embedder
+        self.cache = cache
+        self.keys = [text_key(embedder.model_id, t) for t in self.texts]
+        self.found = cache.lookup(embedder.model_id, self.keys) if cache else {}
+        # Each distinct missing text once, even if it repeats; shortest first, since batches of
+        # similar length need less padding.
+        first: dict[bytes, int] = {}
+        for i, k in enumerate(self.keys):
+            if k not in self.found:
+                first.setdefault(k, i)
+        self.todo = sorted(first.values(), key=lambda i: len(self.texts[i]))
+
+    def texts_at(self, indices: Sequence[int]) -> list[str]:
+        return [self.texts[i] for i in indices]
+
+    def keep(self, indices: Sequence[int], vectors: np.ndarray) -> None:
+        """Vectors for ``texts[indices]``: remembered, and stored in the cache as one shard."""
+        keys = [self.keys[i] for i in indices]
+        self.found.update(zip(keys, vectors))
+        if self.cache:
+            self.cache.store(self.embedder.model_id, keys, vectors)
+
+    def vectors(self) -> np.ndarray:
+        """One row per text, in the texts' order."""
+        if not self.keys:
+            return np.zeros((0, self.embedder.dim), np.float32)
+        return np.vstack([self.found[k] for k in self.keys]).astype(np.float32)
+
+
+def embed_with_cache(texts: Sequence[str], embedder: Embedder, cache: EmbeddingCache | None,
+                     progress: CountProgress | None = None, show_bar: bool = False) -> tuple[np.ndarray, int]:
+    """Embed only what the cache has not seen, in this process. Returns (vectors, number newly embedded)."""
+    plan = EmbeddingPlan(texts, embedder, cache)
+    todo = plan.todo
+    if todo:
         bar = None
         if show_bar:
             from tqdm.auto import tqdm
 
-            bar = tqdm(total=len(order), desc="embed", unit="paper")
-        for start in range(0, len(order), SAVE_EVERY):
-            part = order[start:start + SAVE_EVERY]
+            bar = tqdm(total=len(todo), desc="embed", unit="paper")
+        for start in range(0, len(todo), SAVE_EVERY):
+            part = todo[start:start + SAVE_EVERY]
 
             def report(done: int, _total: int, start: int = start) -> None:
                 if bar is not None:
                     bar.update(start + done - bar.n)
                 if progress:
-                    progress(start + done, len(order))
+                    progress(start + done, len(todo))
 
-            new = embedder.encode([texts[i] for i in part], progress=report)
-            for j, i in enumerate(part):
-                found[keys[i]] = new[j]
-            if cache:
-                cache.store(embedder.model_id, [keys[i] for i in part], new)
+            plan.keep(part, embedder.encode(plan.texts_at(part), progress=report))
         if bar is not None:
             bar.close()
     elif progress:
-        progress(len(texts), len(texts))
-    dim = next(iter(found.values())).shape[0] if found else embedder.dim
-    vectors = np.vstack([found[k] for k in keys]) if keys else np.zeros((0, dim), np.float32)
-    return vectors.astype(np.float32), len(order)
+        progress(len(plan.texts), len(plan.texts))
+    return plan.vectors(), len(todo)

@@ -9,15 +9,13 @@ build writes exactly the same run directory as a local one.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .embed import EmbeddingCache, SentenceEmbedder, embed_with_cache, text_key
-
-Progress = Callable[[int, int], None]
+from .config import EmbedConfig
+from .embed import CountProgress, Embedder, EmbeddingCache, EmbeddingPlan, SentenceEmbedder, embed_with_cache
 
 
 def fit_sample_indices(dates: pd.Series, limit: int, seed: int) -> np.ndarray | None:
@@ -63,8 +61,8 @@ class LocalEngine:
 
     name = "local"
 
-    def embed(self, texts: list[str], embedder: SentenceEmbedder, cache: EmbeddingCache,
-              progress: Progress | None = None, show_bar: bool = False) -> tuple[np.ndarray, int]:
+    def embed(self, texts: list[str], embedder: Embedder, cache: EmbeddingCache,
+              progress: CountProgress | None = None, show_bar: bool = False) -> tuple[np.ndarray, int]:
         return embed_with_cache(texts, embedder, cache, progress=progress, show_bar=show_bar)
 
     def assign(self, emb: np.ndarray, centroids: np.ndarray, ids: np.ndarray, sample_emb: np.ndarray,
@@ -80,21 +78,13 @@ class LocalEngine:
 class _EmbedActor:
     """One model load per Ray actor, reused for every batch it is given."""
 
-    def __init__(self, model: str, max_seq_length: int, batch_size: int, precision: str, threads: int,
-                 onnx_blob=None):
-        if precision == "fp32":
-            import torch
+    def __init__(self, config: EmbedConfig, cpus: int, prepared=None):
+        self.embedder = SentenceEmbedder.from_config(config)
+        self.embedder.use_cpus(cpus)
+        if prepared is not None:  # the driver's converted model, so every worker embeds with the same bytes
+            import ray
 
-            torch.set_num_threads(max(1, threads))
-            # Ray already runs one actor per CPU, so each actor makes one model call at a time.
-            self.embedder = SentenceEmbedder(model, max_seq_length, batch_size, precision, workers=1)
-        else:
-            # int8 makes one single-threaded call per paper: one per CPU the actor holds.
-            self.embedder = SentenceEmbedder(model, max_seq_length, batch_size, precision, workers=threads)
-            if onnx_blob is not None:  # the driver's converted file, so every worker embeds with the same bytes
-                import ray
-
-                self.embedder.onnx_model.install(ray.get(onnx_blob[0]))
+            self.embedder.install_prepared(ray.get(prepared[0]))
 
     def __call__(self, batch: dict) -> dict:
         vectors = self.embedder.encode(list(batch["text"]))
@@ -151,40 +141,33 @@ class RayEngine:
         return max(1, int(ray.cluster_resources().get("CPU", 1)))
 
     def embed(self, texts: list[str], embedder: SentenceEmbedder, cache: EmbeddingCache,
-              progress: Progress | None = None, show_bar: bool = False) -> tuple[np.ndarray, int]:
-        """Embed what the cache lacks with a Ray Data pipeline; store each finished batch at once."""
+              progress: CountProgress | None = None, show_bar: bool = False) -> tuple[np.ndarray, int]:
+        """Embed what the cache lacks with a Ray Data pipeline; store each finished batch at once.
+
+        Each actor makes the embedder again from ``embedder.config``, so this
+        takes a :class:`SentenceEmbedder`, not any :class:`Embedder`.
+        """
         ray = self._ray()
-        keys = [text_key(embedder.model_id, t) for t in texts]
-        found = cache.lookup(embedder.model_id, keys)
-        todo: dict[bytes, int] = {}
-        for i, k in enumerate(keys):
-            if k not in found:
-                todo.setdefault(k, i)
+        plan = EmbeddingPlan(texts, embedder, cache)
+        todo = plan.todo
         if todo:
-            order = sorted(todo.values(), key=lambda i: len(texts[i]))
-            frame = pd.DataFrame({"i": np.asarray(order, dtype=np.int64), "text": [texts[i] for i in order]})
+            frame = pd.DataFrame({"i": np.asarray(todo, dtype=np.int64), "text": plan.texts_at(todo)})
             actors = self.actors or self._cpus()
             threads = max(1, self._cpus() // actors)
-            blob = None
-            if embedder.precision != "fp32":  # convert once here, not once per worker
-                # In a list, so Ray hands each actor the reference and the actor fetches the bytes once.
-                blob = [ray.put(embedder.onnx_model.ensure_converted().read_bytes())]
+            prepared = embedder.prepared_bytes()  # made once here, not once per worker
+            # In a list, so Ray hands each actor the reference and the actor fetches the bytes once.
+            blob = None if prepared is None else [ray.put(prepared)]
             ds = ray.data.from_pandas(frame).map_batches(
                 _EmbedActor, batch_size=self.batch_size, concurrency=actors, num_cpus=threads,
-                fn_constructor_kwargs={"model": embedder.model, "max_seq_length": embedder.max_seq_length,
-                                       "batch_size": embedder.batch_size, "precision": embedder.precision,
-                                       "threads": threads, "onnx_blob": blob})
+                fn_constructor_kwargs={"config": embedder.config, "cpus": threads, "prepared": blob})
             done = 0
             for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
-                idx, vecs = batch["i"], np.asarray(batch["vector"], dtype=np.float32)
-                cache.store(embedder.model_id, [keys[i] for i in idx], vecs)
-                for i, v in zip(idx, vecs):
-                    found[keys[i]] = v
+                idx = batch["i"]
+                plan.keep(idx, np.asarray(batch["vector"], dtype=np.float32))
                 done += len(idx)
                 if progress:
-                    progress(done, len(order))
-        vectors = np.vstack([found[k] for k in keys]).astype(np.float32)
-        return vectors, len(todo)
+                    progress(done, len(todo))
+        return plan.vectors(), len(todo)
 
     def assign(self, emb: np.ndarray, centroids: np.ndarray, ids: np.ndarray, sample_emb: np.ndarray,
                sample_xy: np.ndarray, block: int = 4096) -> tuple[np.ndarray, np.ndarray]:

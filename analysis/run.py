@@ -144,9 +144,7 @@ def build(inputs: list[str | Path] | Corpus, config: BuildConfig = BuildConfig()
         import_fitting_libraries_in_background()
         embedder = embedder or SentenceEmbedder.from_config(config.embed, model_cache=model_cache_dir(cache_dir))
         cache = EmbeddingCache(cache_dir, extra_dirs=shipped_embedding_dirs())
-        if getattr(embedder, "needs_conversion", lambda: False)():
-            progress("embed", 0.0, "preparing the embedding model (converted to int8 once per machine, ~20 s)")
-            embedder.prepare()
+        embedder.prepare(notify=lambda msg: progress("embed", 0.0, msg))
         embeddings, n_new = engine.embed(
             docs, embedder, cache, show_bar=show_bars,
             progress=lambda done, total: progress("embed", done / max(total, 1), f"embedded {done}/{total} papers"))

@@ -93,8 +93,8 @@ def time_conversion() -> float:
     import shutil
 
     shutil.rmtree(MODEL_CACHE, ignore_errors=True)
-    code = ("from analysis.embed import SentenceEmbedder; "
-            f"SentenceEmbedder(model_cache={str(MODEL_CACHE)!r}).prepare()")
+    code = ("from analysis.config import EmbedConfig; from analysis.embed import SentenceEmbedder; "
+            f"SentenceEmbedder.from_config(EmbedConfig(), model_cache={str(MODEL_CACHE)!r}).prepare()")
     t0 = time.perf_counter()
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**os.environ, "HF_HUB_OFFLINE": "1"},
                    capture_output=True, check=True)

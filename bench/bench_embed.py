@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 from _measure import record_results
 
+from analysis.config import EmbedConfig
 from analysis.corpus import load_corpus
 from analysis.embed import SentenceEmbedder
 
@@ -55,7 +56,8 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|")
     reference = None
     for tokens, precision, workers, batch in SETTINGS:
-        embedder = SentenceEmbedder(max_seq_length=tokens, precision=precision, workers=workers, batch_size=batch)
+        embedder = SentenceEmbedder.from_config(EmbedConfig(max_seq_length=tokens, precision=precision,
+                                                            workers=workers, batch_size=batch))
         rate, vectors = throughput(embedder, texts)
         if reference is None:
             reference = vectors

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.embed import EmbeddingCache, text_key
+from analysis.embed import Embedder, EmbeddingCache, EmbeddingPlan, text_key
 from analysis.reduce import ReductionCache
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -187,7 +187,7 @@ def test_a_key_stored_twice_always_reads_its_first_vector(tmp_path):
     assert np.array_equal(EmbeddingCache(tmp_path).lookup(MODEL, key)[key[0]], vectors(1, 1)[0])
 
 
-class _DiesAfter:
+class _DiesAfter(Embedder):
     """An embedder whose process "dies" on its n-th call, as a killed long build would."""
 
     model_id = MODEL
@@ -217,13 +217,27 @@ def test_an_interrupted_long_embedding_keeps_the_slices_it_finished(tmp_path, mo
     assert new == 4 and vecs.shape == (20, 8)
 
 
+
+def test_a_plan_encodes_each_missing_text_once_shortest_first_and_keeps_cached_vectors(tmp_path):
+    """The one lookup/dedupe/order step every engine embeds through."""
+    cache = EmbeddingCache(tmp_path)
+    known = vectors(1, seed=99)
+    cache.store(MODEL, [text_key(MODEL, "known")], known)
+    plan = EmbeddingPlan(["a longer text", "known", "short", "a longer text"], _DiesAfter(calls=0), cache)
+    assert plan.texts_at(plan.todo) == ["short", "a longer text"]
+    new = vectors(2, seed=5)
+    plan.keep(plan.todo, new)
+    np.testing.assert_array_equal(plan.vectors(), np.vstack([new[1], known[0], new[0], new[1]]))
+    assert len(EmbeddingCache(tmp_path).lookup(MODEL, plan.keys)) == 3  # what was encoded is stored
+
 # --------------------------------------------------------------------------- builds
 
 @pytest.fixture(scope="module")
 def embedder():
+    from analysis.config import EmbedConfig
     from analysis.embed import SentenceEmbedder
 
-    return SentenceEmbedder()
+    return SentenceEmbedder.from_config(EmbedConfig())
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ import pytest
 
 from analysis.config import SEED_PAGE, EmbedConfig
 from analysis.corpus import load_corpus
-from analysis.embed import SentenceEmbedder
+from analysis.embed import OnnxEmbedder, SentenceEmbedder, TorchEmbedder, bundled_model_path
 from analysis.errors import InputError
 
 
@@ -24,13 +25,14 @@ def texts() -> list[str]:
 
 @pytest.fixture(scope="module")
 def exact(texts) -> np.ndarray:
-    return SentenceEmbedder(precision="fp32", workers=1).encode(texts)
+    return TorchEmbedder(workers=1).encode(texts)
 
 
 def test_default_is_int8_onnx_at_the_models_256_tokens_with_its_own_cache_entries():
     cfg = EmbedConfig()
     assert (cfg.max_seq_length, cfg.precision) == (256, "int8")
-    default, exact = SentenceEmbedder.from_config(cfg), SentenceEmbedder(precision="fp32")
+    default, exact = SentenceEmbedder.from_config(cfg), SentenceEmbedder.from_config(replace(cfg, precision="fp32"))
+    assert isinstance(default, OnnxEmbedder) and isinstance(exact, TorchEmbedder)
     # Different vectors must never share cache entries.
     assert exact.model_id.endswith("-seq256") and default.model_id.endswith("-seq256-ort-int8-pc-v1")
 
@@ -41,30 +43,30 @@ def test_default_vectors_do_not_depend_on_their_batch_mates(texts):
     int8 quantises each model call's activations by their range; one paper per call makes a vector a
     function of its own text only, bit for bit.
     """
-    alone = SentenceEmbedder().encode(texts)
-    regrouped = SentenceEmbedder(workers=1).encode(texts[::-1][:25] + ["a", "b " * 300])[:25][::-1]
+    alone = OnnxEmbedder().encode(texts)
+    regrouped = OnnxEmbedder(workers=1).encode(texts[::-1][:25] + ["a", "b " * 300])[:25][::-1]
     np.testing.assert_array_equal(regrouped, alone[-25:])
 
 
 def test_exact_vectors_do_not_depend_on_their_batch_mates(texts, exact):
-    regrouped = SentenceEmbedder(precision="fp32").encode(texts[:5] + texts[-20:])[:5]
+    regrouped = TorchEmbedder().encode(texts[:5] + texts[-20:])[:5]
     assert (regrouped * exact[:5]).sum(axis=1).min() > 0.9999
 
 
 def test_parallel_model_calls_give_the_same_vectors_in_the_same_order(texts, exact):
-    parallel = SentenceEmbedder(precision="fp32", workers=2).encode(texts)
+    parallel = TorchEmbedder(workers=2).encode(texts)
     assert parallel.shape == exact.shape
     np.testing.assert_allclose(parallel, exact, atol=1e-4)
 
 
 def test_many_parallel_calls_share_one_tokenizer_safely(texts, exact):
     """Four threads, one text per call: the most tokenizer calls racing each other."""
-    vectors = SentenceEmbedder(precision="fp32", workers=4, batch_size=1).encode(texts)
+    vectors = TorchEmbedder(workers=4, batch_size=1).encode(texts)
     assert (vectors * exact).sum(axis=1).min() > 0.9999
 
 
 def test_int8_vectors_stay_close_to_the_exact_model(texts, exact):
-    int8 = SentenceEmbedder(precision="int8").encode(texts)
+    int8 = OnnxEmbedder().encode(texts)
     cos = (int8 * exact).sum(axis=1)
     assert cos.mean() > 0.99 and cos.min() > 0.98, (cos.mean(), cos.min())
     np.testing.assert_allclose(np.linalg.norm(int8, axis=1), 1.0, atol=1e-5)
@@ -81,9 +83,9 @@ def test_int8_tokenises_exactly_as_sentence_transformers(texts):
     tricky = ["  Leading and trailing space.  ", "Ünïcödé — dashes, ‘quotes’ and 数学", "x " * 400,
               "CamelCase LoRA 3D-GS"]
     samples = texts[:10] + tricky
-    st = SentenceEmbedder(precision="fp32").st_model
+    st = TorchEmbedder().torch_model.st
     expected = st.tokenize(samples)
-    onnx = SentenceEmbedder().onnx_model
+    onnx = OnnxEmbedder().onnx_model
     onnx._load()
     for i, enc in enumerate(onnx._tokenizer.encode_batch([t.strip() for t in samples])):
         n = int(expected["attention_mask"][i].sum())
@@ -92,26 +94,35 @@ def test_int8_tokenises_exactly_as_sentence_transformers(texts):
 
 
 def test_int8_model_is_converted_once_and_reused(tmp_path, texts):
-    first = SentenceEmbedder(model_cache=tmp_path)
-    assert first.needs_conversion()
-    first.prepare()
+    first, said = OnnxEmbedder(model_cache=tmp_path), []
+    first.prepare(notify=said.append)
+    assert len(said) == 1 and "int8" in said[0]  # the pipeline shows this while the first build waits
     path = first.onnx_model.onnx_path
     stamp = path.stat().st_mtime_ns
     assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary files left behind
     # Another token budget is the same converted file: the budget is applied when tokenising.
-    second = SentenceEmbedder(model_cache=tmp_path, max_seq_length=128)
-    assert not second.needs_conversion() and second.onnx_model.onnx_path == path
+    second, said = OnnxEmbedder(model_cache=tmp_path, max_seq_length=128), []
+    second.prepare(notify=said.append)
+    assert said == [] and second.onnx_model.onnx_path == path
     second.encode(texts[:2])
     assert path.stat().st_mtime_ns == stamp
 
 
+
+def test_the_exact_model_has_nothing_to_prepare():
+    """The pipeline calls prepare on every embedder; only a real conversion may say it is waiting."""
+    said = []
+    TorchEmbedder().prepare(notify=said.append)
+    assert said == []
+
 def test_int8_embedding_never_imports_torch(tmp_path, texts, cache_dir):
     """A new process that embeds (and imports BERTopic) with a converted model spends no time importing torch."""
-    embedder = SentenceEmbedder(model_cache=cache_dir / "models")
+    embedder = OnnxEmbedder(model_cache=cache_dir / "models")
     embedder.prepare()
-    code = ("import sys, json; from analysis.embed import SentenceEmbedder; "
+    code = ("import sys, json; from analysis.config import EmbedConfig; from analysis.embed import SentenceEmbedder; "
             "from analysis.topics import import_bertopic; import_bertopic(); "
-            f"v = SentenceEmbedder(model_cache={str(cache_dir / 'models')!r}).encode(json.loads(sys.argv[1])); "
+            f"e = SentenceEmbedder.from_config(EmbedConfig(), model_cache={str(cache_dir / 'models')!r}); "
+            "v = e.encode(json.loads(sys.argv[1])); "
             "print(v.shape, sorted(m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code, json.dumps(texts[:3])], capture_output=True, text=True,
                          check=True, cwd=Path(__file__).resolve().parent.parent).stdout.strip()
@@ -120,26 +131,26 @@ def test_int8_embedding_never_imports_torch(tmp_path, texts, cache_dir):
 
 def test_int8_refuses_a_pooling_it_cannot_reproduce(tmp_path):
     model = tmp_path / "max-pooled"
-    shutil.copytree(SentenceEmbedder().onnx_model.model_path, model)
+    shutil.copytree(bundled_model_path(), model)
     pooling = model / "1_Pooling" / "config.json"
     cfg = json.loads(pooling.read_text())
     cfg.update(pooling_mode_mean_tokens=False, pooling_mode_max_tokens=True)
     pooling.write_text(json.dumps(cfg))
     with pytest.raises(InputError, match="mean or CLS pooling only; use --precision fp32"):
-        SentenceEmbedder(model=str(model), model_cache=tmp_path / "models").encode(["a paper"])
+        OnnxEmbedder(model=str(model), model_cache=tmp_path / "models").encode(["a paper"])
 
 
 def test_unknown_precision_is_a_one_line_error():
     with pytest.raises(InputError, match="precision 'fp16'"):
-        SentenceEmbedder(precision="fp16")
+        SentenceEmbedder.from_config(EmbedConfig(precision="fp16"))
 
 
 def test_a_model_that_cannot_be_converted_is_a_one_line_error(tmp_path):
     model = tmp_path / "damaged"
-    shutil.copytree(SentenceEmbedder().onnx_model.model_path, model)
+    shutil.copytree(bundled_model_path(), model)
     (model / "model.safetensors").write_bytes(b"not a weights file")
     with pytest.raises(InputError, match="could not convert it to int8 ONNX .*; use --precision fp32") as err:
-        SentenceEmbedder(model=str(model), model_cache=tmp_path / "models").encode(["a paper"])
+        OnnxEmbedder(model=str(model), model_cache=tmp_path / "models").encode(["a paper"])
     assert "\n" not in str(err.value)
     assert not any((tmp_path / "models").glob("*"))  # nothing half-written is left to be trusted later
 

@@ -160,6 +160,7 @@ def test_sigkill_while_writing_runs_back_to_back(tmp_path, seed_run):
 
 
 def test_two_builds_at_once_sharing_a_cache_match_the_same_builds_run_in_turn(tmp_path, shared_data):
+    from analysis.config import EmbedConfig
     from analysis.corpus import load_corpus
     from analysis.embed import EmbeddingCache, SentenceEmbedder, text_key
     from analysis.run import build, save_run
@@ -184,7 +185,7 @@ def test_two_builds_at_once_sharing_a_cache_match_the_same_builds_run_in_turn(tm
         assert proc.returncode == 0, f"{name}: {stderr[-2000:]}"
         assert "Traceback" not in stderr and "damaged" not in stderr
 
-    embedder = SentenceEmbedder()
+    embedder = SentenceEmbedder.from_config(EmbedConfig())
     serial = tmp_path / "serial-cache"
     for name, src in (("a", a), ("b", b)):
         save_run(build([src], cache_dir=serial, embedder=embedder), tmp_path / "serial" / name)
