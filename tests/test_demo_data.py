@@ -29,4 +29,6 @@ def test_shipped_vectors_match_the_bundled_model(tmp_path):
     fresh = embedder.encode(texts)
     stored = np.vstack([shipped[text_key(embedder.model_id, t)] for t in texts])
     cosines = (fresh * stored).sum(axis=1)
-    assert cosines.min() > 0.999, cosines.min()
+    # onnxruntime's int8 kernels depend on the CPU's instruction set (AVX2 alone, AVX-512, VNNI), so
+    # vectors made on another machine agree to int8 precision, not bit for bit (docs/performance.md).
+    assert cosines.min() > 0.98 and cosines.mean() > 0.99, (cosines.min(), cosines.mean())
