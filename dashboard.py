@@ -5,7 +5,9 @@ with ``streamlit run dashboard.py -- --run DIR`` or PAPERTOPICS_RUN=DIR.
 Without either it opens the demo run, building it on the first start.
 The sidebar filters live here, once, with widget keys bound to the URL's
 query parameters, so every page sees the same selection and a filtered
-view can be bookmarked.
+view can be bookmarked. (``streamlit run`` puts this file's folder on
+sys.path during each script run: that is how ``analysis`` and ``pages``
+import.)
 """
 
 from __future__ import annotations
@@ -14,20 +16,15 @@ import os
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+import streamlit as st
 
-import streamlit as st  # noqa: E402
-
-from analysis import query, workspace  # noqa: E402
-from analysis.config import DEMO_CORPUS, BuildConfig, default_runs_dir  # noqa: E402
-from analysis.errors import InputError  # noqa: E402
-from analysis.run import is_run  # noqa: E402
-from pages import _common as ui  # noqa: E402
+from analysis import query, workspace
+from analysis.config import DEMO_CORPUS, BuildConfig, default_runs_dir
+from analysis.errors import InputError
+from analysis.run import is_run
+from pages import _common as ui
 
 st.set_page_config(page_title="Paper topics", page_icon=":material/hub:", layout="wide")
-ui.leave_folder_mode()
 
 
 def _run_from_url() -> Path | None:
@@ -172,15 +169,18 @@ def sync_run_param(path: Path) -> None:
         del st.query_params["run"]
 
 
-with ui.as_entry_point():
-    run_path = open_run()
-    if run_path == DEMO:
-        page = st.navigation([st.Page(build_demo_page, title="Preparing the demo", default=True)], position="hidden")
-    elif run_path is None:
-        st.session_state.pop(ui.VIEW_KEY, None)
-        page = st.navigation(ui.page_list(only_data=True), position="top")
-    else:
-        st.session_state[ui.VIEW_KEY] = ui.make_view(run_path, sidebar_filters(run_path))
-        sync_run_param(run_path)
-        page = st.navigation(ui.page_list(), position="top")
-    ui.run_page(page)
+# st.navigation comes before any widget: a fresh server's first script run is Streamlit's folder-based page
+# mode (pages/ sits beside this file), and the widgets made after st.navigation get the same identity then as in
+# every later run, so the first rerun keeps what the user typed (see ui.page_view).
+run_path = open_run()
+if run_path == DEMO:
+    page = st.navigation([st.Page(build_demo_page, title="Preparing the demo", default=True)], position="hidden")
+    view = None
+elif run_path is None:
+    page = st.navigation(ui.page_list(only_data=True), position="top")
+    view = None
+else:
+    page = st.navigation(ui.page_list(), position="top")
+    view = ui.make_view(run_path, sidebar_filters(run_path))
+    sync_run_param(run_path)
+ui.run_page(page, view)

@@ -71,17 +71,18 @@ def in_process(run, repeat: int) -> None:
 
 
 def app_reruns(run_dir: Path, repeat: int) -> None:
-    from streamlit.testing.v1 import AppTest
+    sys.path.insert(0, str(ROOT / "tests" / "app"))
+    from app_support import dashboard_app, page_path
 
     os.environ["PAPERTOPICS_RUN"] = str(run_dir)
     theme = load_run(run_dir).theme_names[0]
     print("\n| page | first open s | rerun, filter seen before s | rerun, new topic filter s | rerun, new search s |\n"
           "|---|---|---|---|---|")
     for page in ["pages/map.py", "pages/trends.py", "pages/topics.py", "pages/export.py"]:
-        at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=600)
+        at = dashboard_app(timeout=600)
         t0 = time.perf_counter()
         at.run()
-        at.switch_page(page).run()
+        at.switch_page(page_path(page)).run()
         first = time.perf_counter() - t0
         times = []
         for i in range(repeat):

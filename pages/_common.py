@@ -9,22 +9,18 @@ helpers that must treat paper text as text.
 
 from __future__ import annotations
 
-import contextlib
 import re
-import runpy
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
-from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from analysis import plots, query, workspace
 from analysis.config import default_cache_dir
 from analysis.run import RUN_FILE, Run, load_run
 
-ENTRY_POINT = Path(__file__).resolve().parent.parent / "dashboard.py"
 RUN_KEY = "run_path"
 VIEW_KEY = "_view"
 FLASH_KEY = "_flash"
@@ -103,100 +99,54 @@ def make_view(path: Path | str, filters: query.Filters) -> View:
 
 # --------------------------------------------------------------------------- pages and the entry point
 
-IN_ENTRY_KEY = "_in_entry"
+PAGES_DIR = Path(__file__).resolve().parent
+DATA_PAGE = PAGES_DIR / "data.py"
 
 
 def page_list(only_data: bool = False) -> list:
-    """The app's pages, for st.navigation (paths are relative to dashboard.py)."""
-    data = st.Page("pages/data.py", title="Data", icon=":material/database:", default=only_data)
+    """The app's pages, for st.navigation (absolute paths: they hold wherever the main script runs from)."""
+    data = st.Page(DATA_PAGE, title="Data", icon=":material/database:", default=only_data)
     if only_data:
         return [data]
     return [
-        st.Page("pages/map.py", title="Topic map", icon=":material/scatter_plot:", default=True),
-        st.Page("pages/trends.py", title="Trends", icon=":material/trending_up:"),
-        st.Page("pages/topics.py", title="Topics", icon=":material/category:"),
-        st.Page("pages/export.py", title="Export", icon=":material/download:"),
+        st.Page(PAGES_DIR / "map.py", title="Topic map", icon=":material/scatter_plot:", default=True),
+        st.Page(PAGES_DIR / "trends.py", title="Trends", icon=":material/trending_up:"),
+        st.Page(PAGES_DIR / "topics.py", title="Topics", icon=":material/category:"),
+        st.Page(PAGES_DIR / "export.py", title="Export", icon=":material/download:"),
         data,
     ]
 
 
-def run_page(page) -> None:
-    """Run the selected page, marking that it runs under the entry point (see :func:`require_entry`)."""
-    st.session_state[IN_ENTRY_KEY] = True
-    try:
-        page.run()
-    finally:
-        st.session_state[IN_ENTRY_KEY] = False
+def run_page(page, view: View | None) -> None:
+    """Run the page st.navigation selected, handing it the view it shows (None: no run is open)."""
+    st.session_state[VIEW_KEY] = view
+    page.run()
 
 
-def _in_app_test() -> bool:
-    from streamlit import config  # st.get_option does not see AppTest's patched option
+def page_view() -> View | None:
+    """The view dashboard.py handed to this page run (None when no run is open).
 
-    return bool(config.get_option("global.appTest"))
-
-
-def leave_folder_mode() -> None:
-    """Called first by dashboard.py: end Streamlit's folder-based page mode before anything renders.
-
-    Because the pages live in a folder named ``pages/``, Streamlit runs the
-    first script run of each server process in its old folder-based
-    multipage mode, where scripts get other identities; widgets made in that
-    run (the map's selection, for one) would not match the next run's. So
-    that run only registers the real navigation (which ends the mode for the
-    whole process) and reruns at once, with the same URL and query
-    parameters. AppTest starts every run in that mode; there the entry point
-    simply carries on (see :func:`as_entry_point`).
+    Streamlit treats a ``pages/`` folder beside the main script as its
+    older folder-based page mode until a script calls ``st.navigation``:
+    on a fresh server, the first script run. A bookmark such as
+    ``/trends?theme=...`` opened then runs ``pages/trends.py`` on its own,
+    without dashboard.py, so no view was handed over. The page then
+    registers the app's pages and reruns: the same URL, now through
+    dashboard.py. (dashboard.py calls ``st.navigation`` before it creates a
+    widget, so its widgets keep one identity in both modes.)
     """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    if PagesManager.uses_pages_directory and not _in_app_test():
+    if VIEW_KEY not in st.session_state:
         st.navigation(page_list(), position="hidden")
         st.rerun()
-
-
-def require_entry() -> None:
-    """Make sure this page runs under dashboard.py, which draws the sidebar filters and loads the run.
-
-    In the folder-based mode (see :func:`leave_folder_mode`), a direct link
-    such as ``/trends?theme=...`` runs the page file on its own. On a server
-    this registers the real navigation and reruns, so the same URL goes
-    through the entry point. Under AppTest the entry point is run here, in
-    the same run, so the test's widget values are kept.
-    """
-    if st.session_state.get(IN_ENTRY_KEY):
-        return
-    if not _in_app_test():
-        st.navigation(page_list(), position="hidden")
-        st.rerun()
-    runpy.run_path(str(ENTRY_POINT), run_name="__main__")
-    st.stop()
-
-
-@contextlib.contextmanager
-def as_entry_point():
-    """Create widgets with the identity they get when dashboard.py runs as the entry point.
-
-    Streamlit derives a widget's id from the script running it. Under
-    AppTest, every run starts in the folder-based mode, where dashboard.py
-    runs as a page of its own (or from a page file); that would give the
-    sidebar filters new ids, and so reset them, between runs. Pinning the
-    entry point's hash keeps one identity in every mode.
-    """
-    ctx = get_script_run_ctx()
-    if ctx is None:
-        yield
-        return
-    with ctx.run_with_active_hash(ctx.pages_manager.main_script_hash):
-        yield
+    return st.session_state.pop(VIEW_KEY)
 
 
 def current_view() -> View:
-    """The view the entry point prepared for this script run."""
-    require_entry()
-    view = st.session_state.get(VIEW_KEY)
+    """The view of the open run; without one, the Data page (where a run is opened or built)."""
+    view = page_view()
     if view is None:
         st.info("No run is open: build or open one on the Data page.")
-        st.switch_page("pages/data.py")
+        st.switch_page(DATA_PAGE)
     return view
 
 
@@ -390,6 +340,3 @@ def show_flash() -> None:
     if msg:
         st.success(msg)
 
-
-if __name__ == "__main__":  # opened as a page of its own (/_common) in the folder-based mode: hand over to the app
-    require_entry()

@@ -13,9 +13,8 @@ from analysis.run import is_run, list_runs, with_overrides
 from analysis.themes import load_themes, parse_theme_bytes, themes_to_toml
 from pages import _common as ui
 
-ui.require_entry()
+view = ui.page_view()
 ss = st.session_state
-view = ss.get(ui.VIEW_KEY)
 root = default_runs_dir()
 limits = Limits.from_env()
 UPLOAD_MB = max(1, min(200, limits.max_bytes // 1_000_000))
