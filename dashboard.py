@@ -22,7 +22,10 @@ from analysis import query, workspace
 from analysis.config import DEMO_CORPUS, BuildConfig, default_runs_dir
 from analysis.errors import InputError
 from analysis.run import is_run
-from pages import _common as ui
+from pages._builds import build_target, follow_build
+from pages._nav import page_list, run_page
+from pages._view import RUN_KEY, load, make_view
+from pages._widgets import markdown_literal
 
 st.set_page_config(page_title="Paper topics", page_icon=":material/hub:", layout="wide")
 
@@ -48,30 +51,30 @@ def open_run() -> Path | str | None:
     Returns DEMO when the demo run still has to be built, None when nothing can be opened.
     """
     ss = st.session_state
-    chosen = ss.get(ui.RUN_KEY)
+    chosen = ss.get(RUN_KEY)
     if chosen and is_run(Path(chosen)):
         return Path(chosen)
     if "_start_checked" not in ss:
         ss["_start_checked"] = True
         url_run = _run_from_url()
         if url_run is not None:
-            ss[ui.RUN_KEY] = str(url_run)
+            ss[RUN_KEY] = str(url_run)
             return url_run
     requested, source = workspace.requested_run(sys.argv[1:], dict(os.environ))
     if requested is not None:
         try:
             path = workspace.check_run_dir(requested)
         except InputError as exc:
-            st.error(f"Cannot open the run given by {source}: {ui.markdown_literal(str(exc))}")
+            st.error(f"Cannot open the run given by {source}: {markdown_literal(str(exc))}")
             return None
-        ss[ui.RUN_KEY] = str(path)
+        ss[RUN_KEY] = str(path)
         return path
     demo = (default_runs_dir() / workspace.DEMO_NAME).resolve()
     if is_run(demo):
-        ss[ui.RUN_KEY] = str(demo)
+        ss[RUN_KEY] = str(demo)
         return demo
     if not DEMO_CORPUS.is_file():
-        st.error(f"The demo corpus {ui.markdown_literal(DEMO_CORPUS)} is missing; load your own papers on the "
+        st.error(f"The demo corpus {markdown_literal(DEMO_CORPUS)} is missing; load your own papers on the "
                  "Data page.")
         return None
     return DEMO
@@ -85,11 +88,11 @@ def build_demo_page() -> None:
              "Papers, 2024–2026) into `" + str(out).replace("`", "'") + "`. This happens once and takes "
              "a few minutes on a small machine; later starts open in seconds.")
     job = workspace.running_build(out) or workspace.start_build(
-        out, ui.build_target([DEMO_CORPUS], BuildConfig(), None, out))
-    ok = ui.follow_build(job, "Building the demo run")
+        out, build_target([DEMO_CORPUS], BuildConfig(), None, out))
+    ok = follow_build(job, "Building the demo run")
     workspace.forget_build(job)
     if ok and is_run(out):
-        st.session_state[ui.RUN_KEY] = str(out)
+        st.session_state[RUN_KEY] = str(out)
         st.rerun()
     st.info("Open the Data page to load your own papers instead.")
 
@@ -104,7 +107,7 @@ def _reset_filters(bounds) -> None:
 
 def sidebar_filters(path: Path) -> query.Filters:
     """The global filters, defined once; every page reads the Filters built here."""
-    run, _ = ui.load(path)
+    run, _ = load(path)
     ss = st.session_state
     if ss.get("_filters_run") not in (None, str(path)):
         # Another run: its topics and dates differ, so the old selection cannot carry over.
@@ -154,7 +157,7 @@ def sidebar_filters(path: Path) -> query.Filters:
                   icon=":material/filter_alt_off:")
         st.divider()
         counts = run.meta.get("counts", {})
-        st.caption(f"Run **{ui.markdown_literal(Path(path).name)}** · {counts.get('kept', len(run.papers)):,} papers · "
+        st.caption(f"Run **{markdown_literal(Path(path).name)}** · {counts.get('kept', len(run.papers)):,} papers · "
                    f"{counts.get('topics', len(labels))} topics · built {str(run.meta.get('created', ''))[:10]}")
     return filters
 
@@ -171,16 +174,16 @@ def sync_run_param(path: Path) -> None:
 
 # st.navigation comes before any widget: a fresh server's first script run is Streamlit's folder-based page
 # mode (pages/ sits beside this file), and the widgets made after st.navigation get the same identity then as in
-# every later run, so the first rerun keeps what the user typed (see ui.page_view).
+# every later run, so the first rerun keeps what the user typed (see pages/_nav.page_view).
 run_path = open_run()
 if run_path == DEMO:
     page = st.navigation([st.Page(build_demo_page, title="Preparing the demo", default=True)], position="hidden")
     view = None
 elif run_path is None:
-    page = st.navigation(ui.page_list(only_data=True), position="top")
+    page = st.navigation(page_list(only_data=True), position="top")
     view = None
 else:
-    page = st.navigation(ui.page_list(), position="top")
-    view = ui.make_view(run_path, sidebar_filters(run_path))
+    page = st.navigation(page_list(), position="top")
+    view = make_view(run_path, sidebar_filters(run_path))
     sync_run_param(run_path)
-ui.run_page(page, view)
+run_page(page, view)

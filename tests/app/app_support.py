@@ -29,7 +29,7 @@ def dashboard_app(timeout: float = 60) -> AppTest:
     Streamlit treats a main script with a ``pages/`` folder beside it as
     its folder-based page mode until ``st.navigation`` is called, and
     AppTest starts every run afresh in that mode: each run would open the
-    page file on its own (see ``pages/_common.page_view``). From a folder
+    page file on its own (see ``pages/_nav.page_view``). From a folder
     without ``pages/``, every test run goes through dashboard.py, as every
     run of a server does after its first.
     """
