@@ -113,22 +113,20 @@ def app_reruns(run_dir: Path, repeat: int) -> None:
 def browser(run_dir: Path, out_dir: Path) -> None:
     import asyncio
 
-    from load_test import CHROMIUM_ARGS, free_port, start_app
+    from browser_server import CHROMIUM, CHROMIUM_ARGS, streamlit_server
     from playwright.async_api import async_playwright
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    proc = start_app(run_dir, port)
 
-    async def go():
+    async def go(base: str):
         async with async_playwright() as pw:
-            b = await pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            b = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = await b.new_page(viewport={"width": 1400, "height": 900})
             # The map is the default page (path ""); it is ready when Plotly has drawn its WebGL layer.
             for name, q in [("map-first", ""), ("map-again", ""), ("map-theme", "theme=Mixture-of-experts"),
                             ("map-search", "q=robot")]:
                 t0 = time.perf_counter()
-                await page.goto(f"http://127.0.0.1:{port}/?{q}", timeout=600_000)
+                await page.goto(f"{base}/?{q}", timeout=600_000)
                 await page.wait_for_selector(".js-plotly-plot .gl-container canvas", timeout=600_000)
                 await page.wait_for_function(
                     "() => !document.querySelector('[data-testid=\"stStatusWidget\"], [data-testid=\"stSpinner\"]')",
@@ -138,7 +136,7 @@ def browser(run_dir: Path, out_dir: Path) -> None:
                 await page.screenshot(path=str(out_dir / f"{name}.png"))
             # A filter change on the open map page: from typing a search (Enter) until the map has redrawn
             # with the grey context trace, and from clearing it until the full map is back.
-            await page.goto(f"http://127.0.0.1:{port}/", timeout=600_000)
+            await page.goto(f"{base}/", timeout=600_000)
             await page.wait_for_selector(".js-plotly-plot .gl-container canvas", timeout=600_000)
             box = page.get_by_role("textbox", name="Search titles and abstracts")
             context = "(want) => document.querySelector('.js-plotly-plot').data.some(t => t.name === 'filtered out')" \
@@ -153,12 +151,8 @@ def browser(run_dir: Path, out_dir: Path) -> None:
             await page.screenshot(path=str(out_dir / "map-after-filter-changes.png"))
             await b.close()
 
-    try:
-        asyncio.run(go())
-    finally:
-        import signal
-
-        os.killpg(proc.pid, signal.SIGKILL)
+    with streamlit_server(run_dir, env={"HF_HUB_OFFLINE": "1"}, timeout=120) as url:
+        asyncio.run(go(url))
 
 
 def main() -> None:
@@ -175,7 +169,7 @@ def main() -> None:
         in_process(run, args.repeat)
         app_reruns(args.run_dir, args.repeat)
     if args.browser:
-        sys.path.insert(0, str(ROOT / "bench"))
+        sys.path.insert(0, str(ROOT / "tests" / "browser"))
         browser(args.run_dir, args.browser)
 
 
