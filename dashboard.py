@@ -5,7 +5,9 @@ with ``streamlit run dashboard.py -- --run DIR`` or PAPERTOPICS_RUN=DIR.
 Without either it opens the demo run, building it on the first start.
 The sidebar filters live here, once, with widget keys bound to the URL's
 query parameters, so every page sees the same selection and a filtered
-view can be bookmarked.
+view can be bookmarked. (``streamlit run`` puts this file's folder on
+sys.path during each script run: that is how ``analysis`` and ``pages``
+import.)
 """
 
 from __future__ import annotations
@@ -14,20 +16,18 @@ import os
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+import streamlit as st
 
-import streamlit as st  # noqa: E402
-
-from analysis import query, workspace  # noqa: E402
-from analysis.config import DEMO_CORPUS, BuildConfig, default_runs_dir  # noqa: E402
-from analysis.errors import InputError  # noqa: E402
-from analysis.run import is_run  # noqa: E402
-from pages import _common as ui  # noqa: E402
+from analysis import query, workspace
+from analysis.config import DEMO_CORPUS, BuildConfig, default_runs_dir
+from analysis.errors import InputError
+from analysis.run import is_run
+from pages._builds import build_target, follow_build
+from pages._nav import page_list, run_page
+from pages._view import RUN_KEY, load, make_view
+from pages._widgets import markdown_literal
 
 st.set_page_config(page_title="Paper topics", page_icon=":material/hub:", layout="wide")
-ui.leave_folder_mode()
 
 
 def _run_from_url() -> Path | None:
@@ -51,30 +51,30 @@ def open_run() -> Path | str | None:
     Returns DEMO when the demo run still has to be built, None when nothing can be opened.
     """
     ss = st.session_state
-    chosen = ss.get(ui.RUN_KEY)
+    chosen = ss.get(RUN_KEY)
     if chosen and is_run(Path(chosen)):
         return Path(chosen)
     if "_start_checked" not in ss:
         ss["_start_checked"] = True
         url_run = _run_from_url()
         if url_run is not None:
-            ss[ui.RUN_KEY] = str(url_run)
+            ss[RUN_KEY] = str(url_run)
             return url_run
     requested, source = workspace.requested_run(sys.argv[1:], dict(os.environ))
     if requested is not None:
         try:
             path = workspace.check_run_dir(requested)
         except InputError as exc:
-            st.error(f"Cannot open the run given by {source}: {ui.markdown_literal(str(exc))}")
+            st.error(f"Cannot open the run given by {source}: {markdown_literal(str(exc))}")
             return None
-        ss[ui.RUN_KEY] = str(path)
+        ss[RUN_KEY] = str(path)
         return path
     demo = (default_runs_dir() / workspace.DEMO_NAME).resolve()
     if is_run(demo):
-        ss[ui.RUN_KEY] = str(demo)
+        ss[RUN_KEY] = str(demo)
         return demo
     if not DEMO_CORPUS.is_file():
-        st.error(f"The demo corpus {ui.markdown_literal(DEMO_CORPUS)} is missing; load your own papers on the "
+        st.error(f"The demo corpus {markdown_literal(DEMO_CORPUS)} is missing; load your own papers on the "
                  "Data page.")
         return None
     return DEMO
@@ -88,11 +88,11 @@ def build_demo_page() -> None:
              "Papers, 2024–2026) into `" + str(out).replace("`", "'") + "`. This happens once and takes "
              "a few minutes on a small machine; later starts open in seconds.")
     job = workspace.running_build(out) or workspace.start_build(
-        out, ui.build_target([DEMO_CORPUS], BuildConfig(), None, out))
-    ok = ui.follow_build(job, "Building the demo run")
+        out, build_target([DEMO_CORPUS], BuildConfig(), None, out))
+    ok = follow_build(job, "Building the demo run")
     workspace.forget_build(job)
     if ok and is_run(out):
-        st.session_state[ui.RUN_KEY] = str(out)
+        st.session_state[RUN_KEY] = str(out)
         st.rerun()
     st.info("Open the Data page to load your own papers instead.")
 
@@ -107,7 +107,7 @@ def _reset_filters(bounds) -> None:
 
 def sidebar_filters(path: Path) -> query.Filters:
     """The global filters, defined once; every page reads the Filters built here."""
-    run, _ = ui.load(path)
+    run, _ = load(path)
     ss = st.session_state
     if ss.get("_filters_run") not in (None, str(path)):
         # Another run: its topics and dates differ, so the old selection cannot carry over.
@@ -157,7 +157,7 @@ def sidebar_filters(path: Path) -> query.Filters:
                   icon=":material/filter_alt_off:")
         st.divider()
         counts = run.meta.get("counts", {})
-        st.caption(f"Run **{ui.markdown_literal(Path(path).name)}** · {counts.get('kept', len(run.papers)):,} papers · "
+        st.caption(f"Run **{markdown_literal(Path(path).name)}** · {counts.get('kept', len(run.papers)):,} papers · "
                    f"{counts.get('topics', len(labels))} topics · built {str(run.meta.get('created', ''))[:10]}")
     return filters
 
@@ -172,15 +172,18 @@ def sync_run_param(path: Path) -> None:
         del st.query_params["run"]
 
 
-with ui.as_entry_point():
-    run_path = open_run()
-    if run_path == DEMO:
-        page = st.navigation([st.Page(build_demo_page, title="Preparing the demo", default=True)], position="hidden")
-    elif run_path is None:
-        st.session_state.pop(ui.VIEW_KEY, None)
-        page = st.navigation(ui.page_list(only_data=True), position="top")
-    else:
-        st.session_state[ui.VIEW_KEY] = ui.make_view(run_path, sidebar_filters(run_path))
-        sync_run_param(run_path)
-        page = st.navigation(ui.page_list(), position="top")
-    ui.run_page(page)
+# st.navigation comes before any widget: a fresh server's first script run is Streamlit's folder-based page
+# mode (pages/ sits beside this file), and the widgets made after st.navigation get the same identity then as in
+# every later run, so the first rerun keeps what the user typed (see pages/_nav.page_view).
+run_path = open_run()
+if run_path == DEMO:
+    page = st.navigation([st.Page(build_demo_page, title="Preparing the demo", default=True)], position="hidden")
+    view = None
+elif run_path is None:
+    page = st.navigation(page_list(only_data=True), position="top")
+    view = None
+else:
+    page = st.navigation(page_list(), position="top")
+    view = make_view(run_path, sidebar_filters(run_path))
+    sync_run_param(run_path)
+run_page(page, view)

@@ -71,17 +71,18 @@ def in_process(run, repeat: int) -> None:
 
 
 def app_reruns(run_dir: Path, repeat: int) -> None:
-    from streamlit.testing.v1 import AppTest
+    sys.path.insert(0, str(ROOT / "tests" / "app"))
+    from app_support import dashboard_app, page_path
 
     os.environ["PAPERTOPICS_RUN"] = str(run_dir)
     theme = load_run(run_dir).theme_names[0]
     print("\n| page | first open s | rerun, filter seen before s | rerun, new topic filter s | rerun, new search s |\n"
           "|---|---|---|---|---|")
     for page in ["pages/map.py", "pages/trends.py", "pages/topics.py", "pages/export.py"]:
-        at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=600)
+        at = dashboard_app(timeout=600)
         t0 = time.perf_counter()
         at.run()
-        at.switch_page(page).run()
+        at.switch_page(page_path(page)).run()
         first = time.perf_counter() - t0
         times = []
         for i in range(repeat):
@@ -112,22 +113,20 @@ def app_reruns(run_dir: Path, repeat: int) -> None:
 def browser(run_dir: Path, out_dir: Path) -> None:
     import asyncio
 
-    from load_test import CHROMIUM_ARGS, free_port, start_app
+    from browser_server import CHROMIUM, CHROMIUM_ARGS, streamlit_server
     from playwright.async_api import async_playwright
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    proc = start_app(run_dir, port)
 
-    async def go():
+    async def go(base: str):
         async with async_playwright() as pw:
-            b = await pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            b = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = await b.new_page(viewport={"width": 1400, "height": 900})
             # The map is the default page (path ""); it is ready when Plotly has drawn its WebGL layer.
             for name, q in [("map-first", ""), ("map-again", ""), ("map-theme", "theme=Mixture-of-experts"),
                             ("map-search", "q=robot")]:
                 t0 = time.perf_counter()
-                await page.goto(f"http://127.0.0.1:{port}/?{q}", timeout=600_000)
+                await page.goto(f"{base}/?{q}", timeout=600_000)
                 await page.wait_for_selector(".js-plotly-plot .gl-container canvas", timeout=600_000)
                 await page.wait_for_function(
                     "() => !document.querySelector('[data-testid=\"stStatusWidget\"], [data-testid=\"stSpinner\"]')",
@@ -137,7 +136,7 @@ def browser(run_dir: Path, out_dir: Path) -> None:
                 await page.screenshot(path=str(out_dir / f"{name}.png"))
             # A filter change on the open map page: from typing a search (Enter) until the map has redrawn
             # with the grey context trace, and from clearing it until the full map is back.
-            await page.goto(f"http://127.0.0.1:{port}/", timeout=600_000)
+            await page.goto(f"{base}/", timeout=600_000)
             await page.wait_for_selector(".js-plotly-plot .gl-container canvas", timeout=600_000)
             box = page.get_by_role("textbox", name="Search titles and abstracts")
             context = "(want) => document.querySelector('.js-plotly-plot').data.some(t => t.name === 'filtered out')" \
@@ -152,12 +151,8 @@ def browser(run_dir: Path, out_dir: Path) -> None:
             await page.screenshot(path=str(out_dir / "map-after-filter-changes.png"))
             await b.close()
 
-    try:
-        asyncio.run(go())
-    finally:
-        import signal
-
-        os.killpg(proc.pid, signal.SIGKILL)
+    with streamlit_server(run_dir, env={"HF_HUB_OFFLINE": "1"}, timeout=120) as url:
+        asyncio.run(go(url))
 
 
 def main() -> None:
@@ -174,7 +169,7 @@ def main() -> None:
         in_process(run, args.repeat)
         app_reruns(args.run_dir, args.repeat)
     if args.browser:
-        sys.path.insert(0, str(ROOT / "bench"))
+        sys.path.insert(0, str(ROOT / "tests" / "browser"))
         browser(args.run_dir, args.browser)
 
 

@@ -14,19 +14,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+sys.path.insert(0, str(ROOT / "tests" / "browser"))
+
+from browser_server import CHROMIUM, CHROMIUM_ARGS, streamlit_server  # noqa: E402
+
 #: (url path, query, text the page must show)
 VISITS = [
     ("map", "theme=Mixture-of-experts", "Topic map"),
@@ -35,29 +32,6 @@ VISITS = [
     ("export", "theme=In-context+learning", "Export"),
     ("map", "q=reinforcement+learning&topic=0", "Topic map"),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_app(run: Path, port: int) -> subprocess.Popen:
-    env = {**os.environ, "PAPERTOPICS_RUN": str(run), "HF_HUB_OFFLINE": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port),
-                             "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2)
-            return proc
-        except OSError:
-            time.sleep(0.5)
-    os.killpg(proc.pid, signal.SIGKILL)
-    raise SystemExit("the app did not start within 120 s")
 
 
 async def visit(context, base: str, path: str, query: str, must_show: str, timeout_s: float) -> tuple[float, str]:
@@ -101,7 +75,7 @@ async def drive(base: str, sessions: int, rounds: int, timeout_s: float, deadlin
 
     results: list = []
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             tasks = [session(browser, base, i, rounds, timeout_s, results) for i in range(sessions)]
             await asyncio.wait_for(asyncio.gather(*tasks), timeout=deadline_s)
@@ -120,19 +94,10 @@ def main() -> None:
     ap.add_argument("--timeout", type=float, default=120, help="seconds per page visit")
     ap.add_argument("--deadline", type=float, default=900, help="seconds for the whole test")
     args = ap.parse_args()
-    port = free_port()
-    app = start_app(args.run.resolve(), port)
-    try:
+    with streamlit_server(args.run.resolve(), env={"HF_HUB_OFFLINE": "1"}, timeout=120) as url:
         t0 = time.perf_counter()
-        results = asyncio.run(drive(f"http://127.0.0.1:{port}", args.sessions, args.rounds, args.timeout,
-                                    args.deadline))
+        results = asyncio.run(drive(url, args.sessions, args.rounds, args.timeout, args.deadline))
         wall = time.perf_counter() - t0
-    finally:
-        os.killpg(app.pid, signal.SIGTERM)
-        try:
-            app.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(app.pid, signal.SIGKILL)
     print(f"{args.sessions} concurrent sessions x {args.rounds} round(s) x {len(VISITS)} visits "
           f"against {args.run.name} in {wall:.0f} s\n")
     print("| page | visits | median s | p90 s | max s | errors |\n|---|---|---|---|---|---|")

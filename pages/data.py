@@ -11,20 +11,23 @@ from analysis.export import safe_filename
 from analysis.readers import FORMATS
 from analysis.run import is_run, list_runs, with_overrides
 from analysis.themes import load_themes, parse_theme_bytes, themes_to_toml
-from pages import _common as ui
+from pages._builds import build_target, follow_build
+from pages._flash import flash, show_flash
+from pages._nav import page_view
+from pages._view import RUN_KEY
+from pages._widgets import header, markdown_literal
 
-ui.require_entry()
+view = page_view()
 ss = st.session_state
-view = ss.get(ui.VIEW_KEY)
 root = default_runs_dir()
 limits = Limits.from_env()
 UPLOAD_MB = max(1, min(200, limits.max_bytes // 1_000_000))
 
-ui.header("Data", "Which papers the dashboard shows: open another run, or build a new one from a file or a "
-          "pasted Daily Papers page with your own themes and settings.")
-ui.show_flash()
+header("Data", "Which papers the dashboard shows: open another run, or build a new one from a file or a "
+       "pasted Daily Papers page with your own themes and settings.")
+show_flash()
 if ss.get("_open_error"):
-    st.error(ui.markdown_literal(ss.pop("_open_error")))
+    st.error(markdown_literal(ss.pop("_open_error")))
 
 
 def open_run(path: str) -> None:
@@ -34,15 +37,15 @@ def open_run(path: str) -> None:
     except InputError as exc:
         ss["_open_error"] = str(exc)
         return
-    ss[ui.RUN_KEY] = str(checked)
-    ui.flash(f"Opened run {ui.markdown_literal(checked.name)}.")
+    ss[RUN_KEY] = str(checked)
+    flash(f"Opened run {markdown_literal(checked.name)}.")
 
 
 # --------------------------------------------------------------------------- the current run
 if view is not None:
     run = view.run
     counts = run.meta.get("counts", {})
-    st.subheader(f"Current run: {ui.markdown_literal(view.name)}", divider="gray")
+    st.subheader(f"Current run: {markdown_literal(view.name)}", divider="gray")
     st.text(f"Folder: {run.path}")
     c = st.columns(5)
     c[0].metric("Papers", f"{counts.get('kept', len(run.papers)):,}")
@@ -55,7 +58,7 @@ if view is not None:
         st.dataframe(inputs, hide_index=True, width="stretch",
                      column_config={"path": "Input", "sha256": None, "format": "Format", "rows": "Rows"})
     for warning in run.meta.get("warnings", []):
-        st.warning(ui.markdown_literal(warning), icon=":material/warning:")
+        st.warning(markdown_literal(warning), icon=":material/warning:")
     if len(run.skipped):
         with st.expander(f"{len(run.skipped):,} skipped rows and why"):
             st.dataframe(run.skipped, hide_index=True, width="stretch")
@@ -70,11 +73,11 @@ if runs:
     current = str(view.run.path) if view is not None else None
     labels = {str(p.resolve()): workspace.run_label(p) for p in runs}
     keys = list(labels)
-    pick = st.selectbox(f"Runs in {ui.markdown_literal(root)}", keys, format_func=labels.get, key="open_pick",
+    pick = st.selectbox(f"Runs in {markdown_literal(root)}", keys, format_func=labels.get, key="open_pick",
                         index=keys.index(current) if current in keys else 0)
     st.button("Open this run", on_click=open_run, args=(pick,), disabled=pick == current, key="open_listed")
 else:
-    st.caption(f"No finished runs in {ui.markdown_literal(root)} yet.")
+    st.caption(f"No finished runs in {markdown_literal(root)} yet.")
 other = st.text_input("Or open a run folder anywhere (its path)", key="open_path",
                       placeholder="/path/to/run", help="A folder written by a build (it holds run.json).")
 st.button("Open folder", on_click=lambda: open_run(ss.get("open_path", "")), disabled=not other.strip(),
@@ -113,7 +116,7 @@ if theme_file is not None and ss.get("_theme_file_id") != theme_file.file_id:
     try:
         loaded = parse_theme_bytes(theme_file.getvalue(), safe_filename(theme_file.name, "themes.toml"))
     except InputError as exc:
-        st.error(ui.markdown_literal(str(exc)))
+        st.error(markdown_literal(str(exc)))
     else:
         ss["_theme_rows"] = workspace.theme_table(loaded)
         ss["_theme_version"] += 1
@@ -133,7 +136,7 @@ try:
                        mime="application/toml", on_click="ignore", key="dl_themes")
 except InputError as exc:
     themes, theme_error = None, str(exc)
-    st.error(f"Themes: {ui.markdown_literal(theme_error)}")
+    st.error(f"Themes: {markdown_literal(theme_error)}")
 
 st.markdown("**Settings**")
 p = st.columns(5)
@@ -188,9 +191,9 @@ if st.button("Build run", type="primary", icon=":material/play_arrow:", key="bui
     try:
         out, inputs, config = prepare()
     except InputError as exc:
-        st.error(ui.markdown_literal(str(exc)))
+        st.error(markdown_literal(str(exc)))
     else:
-        workspace.start_build(out, ui.build_target(inputs, config, themes, out))
+        workspace.start_build(out, build_target(inputs, config, themes, out))
         ss["_build_out"] = str(out)
 
 if ss.get("_build_out"):
@@ -198,10 +201,10 @@ if ss.get("_build_out"):
     if job is None:
         ss.pop("_build_out")
     else:
-        ok = ui.follow_build(job, f"Building run {job.out.name}")
+        ok = follow_build(job, f"Building run {job.out.name}")
         workspace.forget_build(job)
         ss.pop("_build_out")
         if ok and job.path is not None:
-            ss[ui.RUN_KEY] = str(job.path)
-            ui.flash(f"Built and opened run {ui.markdown_literal(job.path.name)} in {job.elapsed:.0f} s.")
+            ss[RUN_KEY] = str(job.path)
+            flash(f"Built and opened run {markdown_literal(job.path.name)} in {job.elapsed:.0f} s.")
             st.rerun()

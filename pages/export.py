@@ -4,18 +4,20 @@ import streamlit as st
 
 from analysis import export, query
 from analysis.export import safe_filename
-from pages import _common as ui
+from pages._nav import current_view
+from pages._view import load, map_figure, selection, sparkline_period, view_topics
+from pages._widgets import empty_state, filter_note, header
 
-view = ui.current_view()
-ui.header("Export", "Download what the filters select. CSV files open safely in spreadsheets: cells that "
-          "would run as formulas are prefixed with a quote.")
-ui.filter_note(view)
+view = current_view()
+header("Export", "Download what the filters select. CSV files open safely in spreadsheets: cells that "
+       "would run as formulas are prefixed with a quote.")
+filter_note(view)
 
 
 @st.cache_data(show_spinner="Preparing the CSV…", max_entries=8)
 def papers_csv(path: str, stamp: float, filters: query.Filters) -> bytes:
-    run, _ = ui.load(path)
-    papers = run.papers[ui.selection(path, stamp, filters)]
+    run, _ = load(path)
+    papers = run.papers[selection(path, stamp, filters)]
     return export.to_safe_csv(query.export_frame(papers))
 
 
@@ -24,9 +26,9 @@ def size(data: bytes) -> str:
     return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.0f} kB"
 
 
-if not ui.empty_state(view):
+if not empty_state(view):
     prefix = safe_filename(view.name, "run") + ("-filtered" if view.filters.active else "")
-    overview = ui.view_topics(view.path, view.stamp, view.filters, ui.sparkline_period(view.run))
+    overview = view_topics(view.path, view.stamp, view.filters, sparkline_period(view.run))
     topics_csv = export.to_safe_csv(overview.drop(columns=["trend"]))
     papers, run = view.papers, view.run
 
@@ -58,8 +60,8 @@ if not ui.empty_state(view):
         st.caption("The interactive topic map of these papers (zoom, hover); opens offline in any browser, "
                    "about 5 MB because Plotly is included")
         colour_by = st.radio("Colour by", ["topic", "theme"], horizontal=True, key="export_colour")
-        fig = ui.map_figure(view.path, view.stamp, view.filters, colour_by, True, False,
-                            title=f"Topic map of run {view.name}: {len(papers):,} papers ({view.filters.describe()})")
+        fig = map_figure(view.path, view.stamp, view.filters, colour_by, True, False,
+                         title=f"Topic map of run {view.name}: {len(papers):,} papers ({view.filters.describe()})")
         st.download_button("Download map HTML", lambda: export.map_html(fig), file_name=f"{prefix}-map.html",
                            mime="text/html", icon=":material/map:", key="dl_map", on_click="ignore")
 

@@ -3,12 +3,14 @@
 import streamlit as st
 
 from analysis import export, plots, query
-from pages import _common as ui
+from pages._nav import current_view
+from pages._view import map_figure, map_point_ids
+from pages._widgets import empty_state, filter_note, header, paper_table
 
-view = ui.current_view()
-ui.header("Topic map", "Each dot is a paper; papers with similar titles and abstracts sit close together. "
-          "Hover for details, drag a box or lasso (toolbar, top right) to list papers below.")
-ui.filter_note(view)
+view = current_view()
+header("Topic map", "Each dot is a paper; papers with similar titles and abstracts sit close together. "
+       "Hover for details, drag a box or lasso (toolbar, top right) to list papers below.")
+filter_note(view)
 
 c1, c2, c3 = st.columns([2, 1, 1])
 colour_by = c1.radio("Colour by", ["topic", "theme"], horizontal=True, key="map_colour",
@@ -18,19 +20,19 @@ show_context = view.filters.active and c3.toggle(
     "Show filtered-out papers", value=True, key="map_context",
     help="Draw papers outside the filters as faint grey dots, for context.")
 
-if not ui.empty_state(view):
+if not empty_state(view):
     if not plots.map_has_titles(len(view.papers)):
         st.caption(f"With more than {plots.MAP_HOVER_LIMIT:,} papers on the map, hovering names the topic only: "
                    "filter (sidebar) or select papers with the box or lasso to see titles.")
-    fig = ui.map_figure(view.path, view.stamp, view.filters, colour_by, show_labels, show_context)
+    fig = map_figure(view.path, view.stamp, view.filters, colour_by, show_labels, show_context)
     event = st.plotly_chart(fig, key="map", on_select="rerun", selection_mode=("box", "lasso"), width="stretch",
                             config={"displaylogo": False, "scrollZoom": True})
-    trace_ids = ui.map_point_ids(view.path, view.stamp, view.filters, colour_by, show_context)
+    trace_ids = map_point_ids(view.path, view.stamp, view.filters, colour_by, show_context)
     ids = query.selected_ids(event.selection.points if event else [], trace_ids)
     chosen = view.papers[view.papers["paper_id"].isin(ids)]
     if len(chosen):
         st.subheader(f"{len(chosen):,} selected paper{'s' * (len(chosen) != 1)}")
-        ui.paper_table(query.sort_papers(chosen, "newest first"), key="map_selected", hide=("representativeness",))
+        paper_table(query.sort_papers(chosen, "newest first"), key="map_selected", hide=("representativeness",))
         st.download_button("Download selected papers CSV",
                            lambda: export.to_safe_csv(query.export_frame(query.sort_papers(chosen, "newest first"))),
                            file_name=f"{export.safe_filename(view.name, 'run')}-map-selection.csv", mime="text/csv",

@@ -5,17 +5,19 @@ import streamlit as st
 
 from analysis import plots, query
 from analysis.metrics import METRIC_HELP
-from pages import _common as ui
+from pages._nav import current_view
+from pages._view import keyword_presence, sparkline_period, view_topics
+from pages._widgets import empty_state, filter_note, header, markdown_literal, paper_cards, paper_table
 
-view = ui.current_view()
-ui.header("Topics", "The topics the clustering found, largest first. Pick one (in the table or the list below) "
-          "to see its keywords and its papers.")
-ui.filter_note(view)
+view = current_view()
+header("Topics", "The topics the clustering found, largest first. Pick one (in the table or the list below) "
+       "to see its keywords and its papers.")
+filter_note(view)
 
-period = ui.sparkline_period(view.run)
-overview = ui.view_topics(view.path, view.stamp, view.filters, period)
+period = sparkline_period(view.run)
+overview = view_topics(view.path, view.stamp, view.filters, period)
 
-if not ui.empty_state(view):
+if not empty_state(view):
     event = st.dataframe(
         overview, hide_index=True, width="stretch", key="topic_table", on_select="rerun",
         selection_mode="single-row",
@@ -48,7 +50,7 @@ if not ui.empty_state(view):
 
     info = overview[overview["topic_id"] == tid].iloc[0]
     topic_papers = view.papers[view.papers["topic_id"] == tid]
-    st.subheader(f"{tid}: {ui.markdown_literal(info['topic_label'])}", divider="gray")
+    st.subheader(f"{tid}: {markdown_literal(info['topic_label'])}", divider="gray")
     m1, m2, m3 = st.columns(3)
     m1.metric("Papers (filtered / all)", f"{int(info['papers']):,} / {int(info['size']):,}")
     m2.metric("First paper", info["first_date"] or "undated")
@@ -58,7 +60,7 @@ if not ui.empty_state(view):
     left, right = st.columns([2, 3])
     with left:
         st.markdown("**Keywords**")
-        presence = ui.keyword_presence(view.path, view.stamp, view.filters, int(tid), str(info["keywords"]))
+        presence = keyword_presence(view.path, view.stamp, view.filters, int(tid), str(info["keywords"]))
         if presence.empty:
             st.caption("This topic has no keywords (outliers).")
         else:
@@ -70,10 +72,10 @@ if not ui.empty_state(view):
         order = st.radio("Sort by", list(query.SORTS), horizontal=True, key="topic_sort",
                          help="Representativeness: similarity to the topic's centre.")
         ranked = query.sort_papers(topic_papers, order)
-        ui.paper_table(ranked, key="topic_papers", height=320 if len(ranked) > 8 else "auto",
-                       hide=("topic", "paper_id"))
+        paper_table(ranked, key="topic_papers", height=320 if len(ranked) > 8 else "auto",
+                    hide=("topic", "paper_id"))
     st.markdown("**Abstracts**")
-    ui.paper_cards(ranked, key=f"cards_{tid}")
+    paper_cards(ranked, key=f"cards_{tid}")
 
 st.subheader("Run quality", divider="gray")
 st.caption("How well the topics hold together, measured on the whole run (filters do not change these).")

@@ -4,19 +4,21 @@ import streamlit as st
 
 from analysis import plots, query
 from analysis.trends import growth
-from pages import _common as ui
+from pages._nav import current_view
+from pages._view import view_trends
+from pages._widgets import empty_state, filter_note, header
 
-view = ui.current_view()
-ui.header("Trends", "Papers per topic or theme over time, and which topics grew fastest from one period "
-          "to the next. Shares are of all papers in the period, so filters do not inflate them.")
-ui.filter_note(view)
+view = current_view()
+header("Trends", "Papers per topic or theme over time, and which topics grew fastest from one period "
+       "to the next. Shares are of all papers in the period, so filters do not inflate them.")
+filter_note(view)
 
 bounds = query.date_bounds(view.run.papers)
 if bounds is None:
     st.info("No paper in this run has a date, so there are no trends to show. Load papers with dates "
             "(e.g. a Daily Papers page or a CSV with a date column) on the Data page.")
     st.stop()
-if ui.empty_state(view):
+if empty_state(view):
     st.stop()
 
 span_days = (bounds[1] - bounds[0]).days
@@ -30,7 +32,7 @@ measure = c3.radio("Measure", ["count", "share"], horizontal=True, key="tr_measu
 style = c4.radio("Chart", ["lines", "area"], horizontal=True, key="tr_style",
                  format_func={"lines": "lines", "area": "stacked areas"}.get)
 
-trends = ui.view_trends(view.path, view.stamp, view.filters)
+trends = view_trends(view.path, view.stamp, view.filters)
 full = view.run.trends
 labels = dict(zip(trends.loc[trends["kind"] == kind, "key"], trends.loc[trends["kind"] == kind, "label"], strict=True))
 if kind == "topic" and not view.filters.topics:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from app_support import DASHBOARD
+from app_support import dashboard_app, page_path
 from streamlit.testing.v1 import AppTest
 
 
@@ -23,11 +23,11 @@ def app_env(seed_run, cache_dir, tmp_path, monkeypatch) -> Path:
 def open_app(app_env):
     """open_app(page=None, query=None) -> a run AppTest on that page with those URL query parameters."""
     def _open(page: str | None = None, query: dict | None = None, timeout: float = 60) -> AppTest:
-        at = AppTest.from_file(str(DASHBOARD), default_timeout=timeout)
+        at = dashboard_app(timeout)
         for key, value in (query or {}).items():
             at.query_params[key] = value
         at.run()
         if page is not None:
-            at.switch_page(page).run()
+            at.switch_page(page_path(page)).run()
         return at
     return _open

@@ -6,7 +6,7 @@ import re
 
 import pandas as pd
 import pytest
-from app_support import PAGES, no_exceptions
+from app_support import PAGES, no_exceptions, page_path
 
 from analysis import query
 from analysis.run import is_run, load_run
@@ -51,11 +51,11 @@ def test_theme_filter_narrows_every_page_and_the_export(open_app, seed_run):
     no_exceptions(at)
     assert shown_count(at) == len(expected)
 
-    at.switch_page("pages/topics.py").run()
+    at.switch_page(page_path("pages/topics.py")).run()
     table = at.dataframe(key="topic_table").value
     assert table["papers"].sum() == len(expected)
 
-    at.switch_page("pages/export.py").run()
+    at.switch_page(page_path("pages/export.py")).run()
     no_exceptions(at)
     assert any(f"{len(expected)} papers with their topic and theme columns" in c.value for c in at.caption)
     preview = at.dataframe[0].value
@@ -169,7 +169,7 @@ def test_run_from_env_that_is_not_a_run_is_reported(open_app, monkeypatch, tmp_p
     assert at.title[0].value == "Data"  # the Data page is what remains useful
 
 
-def test_map_page_lists_papers_without_selection_hint(open_app):
+def test_map_page_lists_papers_without_selection_hint(open_app, seed_run):
     at = open_app()
     assert any("box or lasso" in c.value for c in at.caption)
-    assert isinstance(at.session_state["_view"].papers, pd.DataFrame)
+    assert shown_count(at) == len(load_run(seed_run).papers)  # the view the page got holds every paper

@@ -1,4 +1,8 @@
-"""Start the dashboard as a real server on a free localhost port, and always stop it."""
+"""Start the dashboard as a real server on a free localhost port, and always stop it.
+
+Used by the browser tests and by the benches that drive a browser (bench/load_test.py,
+bench/bench_dashboard.py).
+"""
 
 from __future__ import annotations
 
@@ -26,7 +30,10 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def streamlit_server(run_dir: Path, *, env: dict[str, str] | None = None, timeout: float = 60.0):
-    """Yield the base URL of ``streamlit run dashboard.py -- --run RUN_DIR``; kill its process group after."""
+    """Yield the base URL of ``streamlit run dashboard.py -- --run RUN_DIR``; kill its process group after.
+
+    The server's output goes to ``test-artifacts/streamlit-PORT.log``.
+    """
     port = free_port()
     cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"),
            "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",

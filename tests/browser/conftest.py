@@ -63,6 +63,13 @@ def seed_app(seed_run, cache_dir, tmp_path_factory):
         yield url
 
 
+@pytest.fixture
+def fresh_app(seed_run, cache_dir, tmp_path_factory):
+    """A server of its own, so the test makes its first script run."""
+    with streamlit_server(seed_run, env=server_env(tmp_path_factory, cache_dir)) as url:
+        yield url
+
+
 def hostile_table(seed_page: Path):
     """The seed page's papers as a dated CSV, with markup and formulas planted in titles and abstracts."""
     import pandas as pd

@@ -139,6 +139,41 @@ def test_filters_live_in_the_url_and_narrow_the_csv_download(page, seed_app, see
     assert f"Showing {len(expected)} of {len(papers)} papers" in page.inner_text("body")
 
 
+def test_a_bookmark_opens_on_a_fresh_server_and_the_filters_hold(page, fresh_app, seed_run):
+    """A fresh server's first script run is Streamlit's folder-based page mode: the page file runs on its own.
+
+    The page hands over to dashboard.py, with the same URL; the filters then keep their values on the next
+    rerun and on the next page.
+    """
+    papers = load_run(seed_run).papers
+    page.goto(fresh_app + "/trends?" + urllib.parse.urlencode({"theme": THEME}))
+    wait_ready(page, "Trends")
+    page.wait_for_selector(".js-plotly-plot", timeout=30_000)
+    assert urllib.parse.urlparse(page.url).path.rstrip("/").endswith("trends")
+    expected = query.apply(papers, query.Filters(themes=(THEME,)))
+    body = page.inner_text("body")
+    assert f"Showing {len(expected)} of {len(papers)} papers" in body and "Page not found" not in body
+    assert_clean(page)
+
+    box = page.get_by_role("textbox", name="Search titles and abstracts")
+    box.fill("learning")
+    box.press("Enter")
+    page.wait_for_function("location.search.includes('q=learning')", timeout=20_000)
+    wait_ready(page, "Trends")
+    expected = query.apply(papers, query.Filters(themes=(THEME,), search="learning"))
+    assert f"Showing {len(expected)} of {len(papers)} papers" in page.inner_text("body")
+    page.locator('a[href$="/topics"]').first.click()
+    wait_ready(page, "Topics")
+    assert f"Showing {len(expected)} of {len(papers)} papers" in page.inner_text("body")
+    assert box.input_value() == "learning"
+
+    topic = int(papers["topic_id"].max())
+    page.goto(fresh_app + f"/topics?topic={topic}")  # a hand-typed topic id
+    wait_ready(page, "Topics")
+    assert f"Showing {int((papers['topic_id'] == topic).sum())} of {len(papers)} papers" in page.inner_text("body")
+    assert_clean(page)
+
+
 def test_hostile_text_is_shown_literally_and_never_runs(page, hostile_app, hostile_run):
     papers = load_run(hostile_run).papers
     assert papers["title"].str.contains(IMG, regex=False).any()
