@@ -17,7 +17,7 @@ import pandas as pd
 from .config import EmbedConfig
 from .corpus import Corpus
 from .errors import InputError
-from .run import Run, load_run
+from .rundir import Run, load_run
 from .themes import assign_themes, parse_themes
 
 

@@ -106,7 +106,8 @@ def _progress_printer(quiet: bool):
 
 def cmd_build(args) -> int:
     from .config import BuildConfig
-    from .run import build, check_out_dir, save_run, with_overrides
+    from .pipeline import build, with_overrides
+    from .rundir import check_out_dir, save_run
 
     check_out_dir(args.out)  # before the heavy work, not after it
     model, precision = args.embedder, args.precision
@@ -162,7 +163,7 @@ def cmd_assign(args) -> int:
 
 
 def cmd_info(args) -> int:
-    from .run import load_run
+    from .rundir import load_run
 
     run = load_run(args.run_dir)
     c, m = run.meta["counts"], run.meta.get("metrics", {})

@@ -10,7 +10,7 @@ from .corpus import arxiv_id_of, norm_title
 from .errors import InputError
 from .metrics import agreement
 from .readers import read_path
-from .run import load_run
+from .rundir import load_run
 
 
 def match_labels(papers: pd.DataFrame, labels: pd.DataFrame, label_column: str) -> tuple[pd.DataFrame, int, int]:

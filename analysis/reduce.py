@@ -29,7 +29,7 @@ def persist_umap_jit() -> None:
     the layout epoch without ``cache=True``, so every new process spent ~11 s of a
     2,000-paper build compiling them again (numba's dispatcher stats; the
     whole reduce stage was 13-16 s). Turning caching on before their first call
-    stores them in ``NUMBA_CACHE_DIR`` (see ``analysis.run.configure_runtime``).
+    stores them in ``NUMBA_CACHE_DIR`` (see ``analysis.pipeline.configure_runtime``).
     """
     import umap.layouts
     import umap.umap_

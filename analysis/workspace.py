@@ -27,7 +27,7 @@ from .corpus import Corpus, assemble
 from .errors import InputError
 from .export import safe_filename
 from .readers import detect_format, read_bytes
-from .run import RUN_FILE, is_run
+from .rundir import RUN_FILE, is_run
 from .themes import SEP, ThemeSet, parse_themes
 
 #: The environment variable naming the run to open (tests and scripts use it; ``--run`` wins).
@@ -154,7 +154,7 @@ class BuildJob:
         return (self.finished or time.monotonic()) - self.started
 
     def progress(self, stage: str, fraction: float, message: str) -> None:
-        """The ``progress`` callback of :func:`analysis.run.build`; the bar never moves backwards."""
+        """The ``progress`` callback of :func:`analysis.pipeline.build`; the bar never moves backwards."""
         new = overall_fraction(stage, fraction)
         self.fraction = max(self.fraction, new)
         self.stage, self.message = stage, message

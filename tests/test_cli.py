@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from analysis.corpus import PAPER_COLUMNS, SKIPPED_COLUMNS
-from analysis.run import TOPIC_COLUMNS
+from analysis.pipeline import TOPIC_COLUMNS
 from analysis.trends import TREND_COLUMNS
 
 ROOT = Path(__file__).resolve().parent.parent

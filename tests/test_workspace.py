@@ -82,7 +82,7 @@ def test_theme_table_round_trip_keeps_hidden_fields():
 
 
 def test_run_json_theme_lists_fill_the_editor(seed_run):
-    from analysis.run import load_run
+    from analysis.rundir import load_run
 
     table = workspace.theme_table(load_run(seed_run).meta["themes"])
     assert table["name"].tolist() == load_run(seed_run).theme_names
@@ -126,7 +126,7 @@ def test_a_failed_build_reports_its_error(tmp_path):
 
 
 def test_progress_never_moves_backwards():
-    # The order analysis.run.build reports them in.
+    # The order analysis.pipeline.build reports them in.
     stages = ["load", "embed", "reduce", "cluster", "map", "assign", "represent", "themes", "write", "done"]
     ends = [workspace.overall_fraction(s, 1.0) for s in stages]
     assert ends == sorted(ends) and ends[-1] == 1.0
