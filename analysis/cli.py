@@ -11,6 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from .config import BuildConfig, with_overrides
 from .errors import InputError
 
 EXIT_INPUT = 2
@@ -105,8 +106,7 @@ def _progress_printer(quiet: bool):
 
 
 def cmd_build(args) -> int:
-    from .config import BuildConfig
-    from .pipeline import build, with_overrides
+    from .pipeline import build
     from .rundir import check_out_dir, save_run
 
     check_out_dir(args.out)  # before the heavy work, not after it

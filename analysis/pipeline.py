@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -262,12 +262,3 @@ def topic_table(papers: pd.DataFrame, res) -> pd.DataFrame:
         })
     return pd.DataFrame(rows, columns=TOPIC_COLUMNS)
 
-
-def with_overrides(config: BuildConfig, **changes) -> BuildConfig:
-    """Copy a config, changing nested fields by name (used by CLI flags and the dashboard form)."""
-    embed = {k: v for k, v in changes.items() if k in config.embed.__dataclass_fields__}
-    reduce = {k: v for k, v in changes.items() if k in config.reduce.__dataclass_fields__}
-    topics = {k: v for k, v in changes.items() if k in config.topics.__dataclass_fields__}
-    top = {k: v for k, v in changes.items() if k in config.__dataclass_fields__}
-    return replace(config, embed=replace(config.embed, **embed), reduce=replace(config.reduce, **reduce),
-                   topics=replace(config.topics, **topics), **top)

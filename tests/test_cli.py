@@ -16,7 +16,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from analysis.config import BuildConfig, with_overrides
 from analysis.corpus import PAPER_COLUMNS, SKIPPED_COLUMNS
+from analysis.errors import InputError
 from analysis.pipeline import TOPIC_COLUMNS
 from analysis.trends import TREND_COLUMNS
 
@@ -87,6 +89,17 @@ def test_bad_input_with_progress_output_still_ends_in_one_error_line(tmp_path, c
 def test_bad_arguments_are_usage_errors(tmp_path):
     proc = run_cli("build", "x.csv", "--out", tmp_path / "r", "--min-topic-size", "1", timeout=60)
     assert proc.returncode == 2 and "must be at least 2" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_settings_are_overridden_by_name_and_an_unknown_name_is_refused():
+    """What CLI flags and the dashboard form do: change a setting at any level; a typo is an error, not a default."""
+    config = with_overrides(BuildConfig(), seed=7, max_seq_length=128, n_neighbors=12, min_topic_size=9)
+    assert (config.seed, config.embed.max_seq_length, config.reduce.n_neighbors, config.topics.min_topic_size) == \
+        (7, 128, 12, 9)
+    assert config.embed.precision == BuildConfig().embed.precision  # the rest is untouched
+    with pytest.raises(InputError, match="unknown setting\\(s\\): min_topic_sise") as err:
+        with_overrides(BuildConfig(), min_topic_sise=5)
+    assert "min_topic_size" in str(err.value) and "\n" not in str(err.value)
 
 
 # --------------------------------------------------------------------------- the seed page, end to end
