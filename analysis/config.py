@@ -139,8 +139,8 @@ class BuildConfig:
     embed: EmbedConfig = field(default_factory=EmbedConfig)
     reduce: ReduceConfig = field(default_factory=ReduceConfig)
     topics: TopicConfig = field(default_factory=TopicConfig)
+    #: The theme list and its threshold; run.json records the threshold the file set.
     themes_file: str | None = None
-    theme_threshold: float = 2.0
     #: Corpora larger than this are fitted on a date-stratified sample of this size;
     #: the other papers are assigned to the fitted topics (in parallel on Ray).
     fit_sample: int = 50_000

@@ -203,7 +203,7 @@ def build(inputs: list[str | Path] | Corpus, config: BuildConfig = BuildConfig()
         "inputs": corpus.inputs,
         "parameters": {**config.to_dict(), "min_topic_size_used": res.min_topic_size,
                        "themes": themes.source or str(DEFAULT_THEMES.name),
-                       "theme_names": list(themes.names)},
+                       "theme_threshold": themes.threshold, "theme_names": list(themes.names)},
         "model": {"embedder": config.embed.model, "model_id": embedder.model_id,
                   "max_seq_length": config.embed.max_seq_length, "precision": config.embed.precision},
         "versions": package_versions(),
