@@ -8,17 +8,19 @@ extended to the rest of a large corpus.
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .config import EmbedConfig
-from .corpus import Corpus
+from .config import EmbedConfig, default_cache_dir, model_cache_dir, shipped_embedding_dirs
+from .corpus import Corpus, load_corpus
+from .embed import EmbeddingCache, SentenceEmbedder, embed_with_cache
 from .errors import InputError
 from .rundir import Run, load_run
-from .themes import assign_themes, parse_themes
+from .themes import ThemeSet, assign_themes, parse_themes
 
 
 def load_topic_embeddings(run_dir: Path) -> tuple[np.ndarray, list[int]]:
@@ -30,8 +32,6 @@ def load_topic_embeddings(run_dir: Path) -> tuple[np.ndarray, list[int]]:
         raise InputError(f"{run_dir}: the run has no saved model")
     tensors = load_file(str(path))
     emb = next(iter(tensors.values())).astype(np.float32)
-    import json
-
     topics = json.loads((Path(run_dir) / "model" / "topics.json").read_text())
     ids = sorted(int(t) for t in topics["topic_sizes"])
     if len(ids) != len(emb):  # an outlier row (-1) may lead the matrix
@@ -58,25 +58,22 @@ def assign_corpus(run: Run, corpus: Corpus, embeddings: np.ndarray) -> pd.DataFr
     out["topic_label"] = [labels.get(int(t), "") for t in topics]
     themes = None
     if run.meta.get("themes"):
-        themes = parse_themes({"theme": run.meta["themes"], "threshold": run.meta.get("theme_threshold", 2.0)},
-                              source="run.json")
+        threshold = run.meta.get("theme_threshold", ThemeSet.threshold)
+        themes = parse_themes({"theme": run.meta["themes"], "threshold": threshold}, source="run.json")
     out["themes"] = assign_themes(corpus.papers, themes) if themes else ""
     return out
 
 
 def assign_files(run_dir: Path, inputs: list[str], cache_dir=None) -> pd.DataFrame:
-    from .config import default_cache_dir, model_cache_dir, shipped_embedding_dirs
-    from .corpus import load_corpus
-    from .embed import EmbeddingCache, SentenceEmbedder, embed_with_cache
-
+    """Embed new papers as the run's papers were (its model, token budget and precision) and assign them."""
     logging.getLogger("BERTopic").setLevel(logging.ERROR)
     run = load_run(run_dir)
     model = run.meta.get("model", {})
     cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
-    embedder = SentenceEmbedder.from_config(EmbedConfig(model=model.get("embedder", EmbedConfig.model),
-                                                        max_seq_length=int(model.get("max_seq_length", 128)),
-                                                        precision=model.get("precision", "fp32")),
-                                            model_cache=model_cache_dir(cache_dir))
+    config = EmbedConfig(model=model.get("embedder", EmbedConfig.model),
+                         max_seq_length=int(model.get("max_seq_length", EmbedConfig.max_seq_length)),
+                         precision=model.get("precision", EmbedConfig.precision))
+    embedder = SentenceEmbedder.from_config(config, model_cache=model_cache_dir(cache_dir))
     corpus = load_corpus(inputs)
     cache = EmbeddingCache(cache_dir, extra_dirs=shipped_embedding_dirs())
     embeddings, _ = embed_with_cache(corpus.texts, embedder, cache)

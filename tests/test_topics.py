@@ -97,6 +97,28 @@ def test_saved_model_assigns_papers_without_refitting(seed_run, seed_page, cache
     assert (merged["themes_new"] == merged["themes_run"]).all()
 
 
+def test_a_run_json_without_embedding_settings_is_assigned_with_the_default_ones(seed_run, seed_page, cache_dir,
+                                                                                 tmp_path, monkeypatch):
+    """Missing token budget and precision mean the defaults (256, int8), as the run was built, not 128/fp32."""
+    import json
+    import shutil
+
+    from analysis.assign import assign_files
+
+    old = shutil.copytree(seed_run, tmp_path / "old-run")
+    meta = json.loads((old / "run.json").read_text())
+    model_id = meta["model"].pop("model_id")
+    del meta["model"]["max_seq_length"], meta["model"]["precision"]
+    (old / "run.json").write_text(json.dumps(meta))
+    monkeypatch.setenv("PAPERTOPICS_NO_SHIPPED_EMBEDDINGS", "1")
+    monkeypatch.setenv("PAPERTOPICS_MODEL_CACHE", str(cache_dir / "models"))  # the converted model, not vectors
+    fresh = tmp_path / "fresh-cache"
+    assigned = assign_files(old, [str(seed_page)], cache_dir=fresh)
+    assert [p.name for p in (fresh / "embeddings").iterdir()] == [model_id]
+    merged = assigned.merge(pd.read_parquet(seed_run / "papers.parquet"), on="paper_id", suffixes=("_new", "_run"))
+    assert len(merged) == 73 and (merged["topic_id_new"] == merged["topic_id_run"]).mean() >= 0.9
+
+
 def test_fit_sample_is_exact_size_and_stratified_by_month():
     from analysis.engines import fit_sample_indices
 
