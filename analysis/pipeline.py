@@ -154,14 +154,14 @@ def build(inputs: list[str | Path] | Corpus, config: BuildConfig = BuildConfig()
     reducer = Reducer(config.reduce, seed=config.seed, cache=ReductionCache(cache_dir))
     with timer.stage("reduce"):
         progress("reduce", 0.0, "reducing dimensions (UMAP)")
-        reduced, reduced_cached = reducer.cluster_space(fit_emb)
+        reduced = reducer.cluster_space(fit_emb)
     modeler = TopicModeler(config.topics, embed_fn=cached_embed, seed=config.seed)
     with timer.stage("cluster"):
         progress("cluster", 0.0, "clustering")
         fit_labels, raw, mts, cluster_warnings = modeler.cluster(fit_emb, reduced)
     with timer.stage("map"):
         progress("map", 0.0, "computing the 2-D map")
-        xy, map_cached = reducer.map_2d(fit_emb)
+        xy = reducer.map_2d(fit_emb)
     labels = fit_labels
     if fit_idx is not None:
         with timer.stage("assign"):
@@ -213,7 +213,7 @@ def build(inputs: list[str | Path] | Corpus, config: BuildConfig = BuildConfig()
                    "outliers_kept": int((res.topics == -1).sum()),
                    "undated": int((papers["date"] == "").sum()),
                    "embedded_new": int(n_new), "embedded_from_cache": int(n - n_new) if n_new <= n else 0,
-                   "reduction_from_cache": bool(reduced_cached and map_cached),
+                   "reduction_from_cache": reducer.computed == 0,
                    "fitted_on": n if fit_idx is None else int(len(fit_idx))},
         "engine": engine.name,
         "metrics": metrics,

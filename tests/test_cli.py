@@ -175,6 +175,7 @@ def test_cli_run_json_records_inputs_parameters_model_versions_counts_and_timing
     assert c["input"] == c["kept"] + c["skipped"] == 73 and c["skipped"] == 0
     assert c["embedded_new"] == 0 and c["embedded_from_cache"] == 73  # seed_run filled this cache
     assert c["topics"] >= 1 and c["undated"] == 0
+    assert c["reduction_from_cache"] is True  # seed_run computed the same reductions into this cache
     assert {"load", "embed", "reduce", "themes", "map", "trends", "metrics", "write"} <= set(meta["seconds"])
     assert all(isinstance(v, (int, float)) and v >= 0 for v in meta["seconds"].values())
     assert set(meta["metrics"]) >= {"n_topics", "outlier_share"}

@@ -11,7 +11,7 @@ import pandas as pd
 from sklearn.neighbors import NearestNeighbors
 
 from analysis.config import auto_min_topic_size
-from analysis.reduce import ReductionCache, exact_cosine_knn
+from analysis.reduce import Reducer, ReductionCache, exact_cosine_knn
 from analysis.topics import make_label, order_by_size, reassign_outliers
 
 
@@ -38,6 +38,20 @@ def test_reduction_cache_roundtrip_and_rejects_wrong_shape(tmp_path):
         tampered = {"reduced": z["reduced"] + 1, "checksum": z["checksum"]}
     np.savez(tmp_path / "reduced" / "k.npz", **tampered)
     assert cache.get("k", 6) is None and len(cache.problems) == 2
+
+
+def test_reducer_counts_what_it_read_from_the_cache_and_what_it_computed(tmp_path):
+    x = np.random.default_rng(0).normal(size=(6, 16)).astype(np.float32)
+    first = Reducer(seed=3, cache=ReductionCache(tmp_path))
+    space, layout = first.cluster_space(x), first.map_2d(x)
+    assert space.shape == (6, 5) and layout.shape == (6, 2)
+    assert (first.cache_hits, first.computed) == (0, 2)
+    again = Reducer(seed=3, cache=ReductionCache(tmp_path))
+    assert np.array_equal(again.cluster_space(x), space) and np.array_equal(again.map_2d(x), layout)
+    assert (again.cache_hits, again.computed) == (2, 0)
+    other_seed = Reducer(seed=4, cache=ReductionCache(tmp_path))
+    other_seed.map_2d(x)
+    assert (other_seed.cache_hits, other_seed.computed) == (0, 1)
 
 
 def test_order_by_size_and_outliers():
