@@ -19,12 +19,13 @@ from .config import EmbedConfig, default_cache_dir, model_cache_dir, shipped_emb
 from .corpus import Corpus, load_corpus
 from .embed import EmbeddingCache, SentenceEmbedder, embed_with_cache
 from .errors import InputError
+from .placement import nearest_centroid, unit_rows
 from .rundir import Run, load_run
 from .themes import ThemeSet, assign_themes, parse_themes
 
 
-def load_topic_embeddings(run_dir: Path) -> tuple[np.ndarray, list[int]]:
-    """Topic ids and their (unit) embeddings from the run's safetensors model."""
+def load_topic_embeddings(run_dir: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Topic ids and their unit embeddings from the run's safetensors model (the outlier row left out)."""
     from safetensors.numpy import load_file
 
     path = Path(run_dir) / "model" / "topic_embeddings.safetensors"
@@ -36,22 +37,14 @@ def load_topic_embeddings(run_dir: Path) -> tuple[np.ndarray, list[int]]:
     ids = sorted(int(t) for t in topics["topic_sizes"])
     if len(ids) != len(emb):  # an outlier row (-1) may lead the matrix
         ids = [-1] + ids if len(emb) == len(ids) + 1 else ids
-    emb /= np.linalg.norm(emb, axis=1, keepdims=True) + 1e-12
-    return emb, ids
-
-
-def assign_topics(embeddings: np.ndarray, topic_emb: np.ndarray, ids: list[int]) -> np.ndarray:
-    """Most similar non-outlier topic for each vector."""
-    sims = embeddings @ topic_emb.T
-    if -1 in ids:
-        sims[:, ids.index(-1)] = -np.inf
-    return np.asarray(ids)[sims.argmax(axis=1)]
+    keep = np.asarray(ids) != -1
+    return np.asarray(ids)[keep], unit_rows(emb)[keep]
 
 
 def assign_corpus(run: Run, corpus: Corpus, embeddings: np.ndarray) -> pd.DataFrame:
     """Topic, label and themes for papers the run has not seen."""
-    topic_emb, ids = load_topic_embeddings(run.path)
-    topics = assign_topics(embeddings, topic_emb, ids)
+    ids, centroids = load_topic_embeddings(run.path)
+    topics = nearest_centroid(embeddings, centroids, ids)
     labels = dict(zip(run.topics["topic_id"], run.topics["topic_label"]))
     out = corpus.papers[["paper_id", "title", "date"]].copy()
     out["topic_id"] = topics

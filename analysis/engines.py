@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .embed import EmbeddingCache, SentenceEmbedder, embed_with_cache, text_key
+from .placement import place
 
 Progress = Callable[[int, int], None]
 
@@ -45,19 +46,6 @@ def fit_sample_indices(dates: pd.Series, limit: int, seed: int) -> np.ndarray | 
     return np.sort(idx)
 
 
-def assign_block(emb: np.ndarray, centroids: np.ndarray, ids: np.ndarray, sample_emb: np.ndarray,
-                 sample_xy: np.ndarray, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
-    """Topic (most similar centroid) and map position (similarity-weighted mean of the k nearest
-    fitted papers) for papers outside the fitting sample."""
-    topics = ids[(emb @ centroids.T).argmax(axis=1)]
-    sims = emb @ sample_emb.T
-    k = min(k, sample_emb.shape[0])
-    nn = np.argpartition(-sims, kth=k - 1, axis=1)[:, :k]
-    w = np.clip(np.take_along_axis(sims, nn, axis=1), 1e-6, None)
-    xy = (sample_xy[nn] * w[..., None]).sum(axis=1) / w.sum(axis=1, keepdims=True)
-    return topics, xy.astype(np.float32)
-
-
 class LocalEngine:
     """Everything in this process (the default)."""
 
@@ -69,8 +57,7 @@ class LocalEngine:
 
     def assign(self, emb: np.ndarray, centroids: np.ndarray, ids: np.ndarray, sample_emb: np.ndarray,
                sample_xy: np.ndarray, block: int = 4096) -> tuple[np.ndarray, np.ndarray]:
-        parts = [assign_block(emb[i:i + block], centroids, ids, sample_emb, sample_xy)
-                 for i in range(0, len(emb), block)]
+        parts = [place(emb[i:i + block], centroids, ids, sample_emb, sample_xy) for i in range(0, len(emb), block)]
         return np.concatenate([p[0] for p in parts]), np.vstack([p[1] for p in parts])
 
     def close(self) -> None:
@@ -189,7 +176,7 @@ class RayEngine:
     def assign(self, emb: np.ndarray, centroids: np.ndarray, ids: np.ndarray, sample_emb: np.ndarray,
                sample_xy: np.ndarray, block: int = 4096) -> tuple[np.ndarray, np.ndarray]:
         ray = self._ray()
-        remote = ray.remote(num_cpus=1)(assign_block)
+        remote = ray.remote(num_cpus=1)(place)
         shared = [ray.put(a) for a in (centroids, ids, sample_emb, sample_xy)]
         futures = [remote.remote(emb[i:i + block], *shared) for i in range(0, len(emb), block)]
         parts = ray.get(futures)

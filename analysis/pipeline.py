@@ -22,6 +22,7 @@ import pandas as pd
 
 from .config import DEFAULT_THEMES, BuildConfig, default_cache_dir, model_cache_dir, shipped_embedding_dirs
 from .corpus import PAPER_COLUMNS, Corpus, load_corpus
+from .placement import topic_centroids
 from .themes import SEP, ThemeSet, assign_themes, load_themes, split_themes
 
 Progress = Callable[[str, float, str], None]
@@ -233,10 +234,7 @@ def _extend_to_all(engine, embeddings: np.ndarray, fit_idx: np.ndarray, fit_labe
     """Topics and map positions for the papers outside the fitting sample."""
     rest = np.setdiff1d(np.arange(len(embeddings)), fit_idx)
     fit_emb = embeddings[fit_idx]
-    ids = np.array(sorted(t for t in set(fit_labels.tolist()) if t != -1) or [0])
-    centroids = np.vstack([fit_emb[fit_labels == t].mean(axis=0) if (fit_labels == t).any()
-                           else fit_emb.mean(axis=0) for t in ids])
-    centroids /= np.linalg.norm(centroids, axis=1, keepdims=True) + 1e-12
+    ids, centroids = topic_centroids(fit_emb, fit_labels, unit=True)
     rest_topics, rest_xy = engine.assign(embeddings[rest], centroids, ids, fit_emb, fit_xy)
     labels = np.empty(len(embeddings), dtype=int)
     xy = np.empty((len(embeddings), 2), dtype=np.float32)

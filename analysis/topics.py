@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .config import TopicConfig, auto_min_topic_size
+from .placement import nearest_centroid, topic_centroids
 
 log = logging.getLogger(__name__)
 
@@ -181,13 +182,10 @@ def reassign_outliers(labels: np.ndarray, space: np.ndarray) -> np.ndarray:
     cosine to centroids in the embedding space, at the same NMI.
     """
     labels = labels.copy()
-    ids = sorted(t for t in set(labels.tolist()) if t != -1)
     outliers = labels == -1
-    if not ids or not outliers.any():
-        return labels
-    centroids = np.vstack([space[labels == t].mean(axis=0) for t in ids])
-    dists = ((space[outliers][:, None, :] - centroids[None, :, :]) ** 2).sum(axis=-1)
-    labels[outliers] = np.asarray(ids)[dists.argmin(axis=1)]
+    ids, centroids = topic_centroids(space, labels)
+    if len(ids) and outliers.any():
+        labels[outliers] = nearest_centroid(space[outliers], centroids, ids, metric="euclidean")
     return labels
 
 

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from sklearn.neighbors import NearestNeighbors
 
 from analysis.config import auto_min_topic_size
+from analysis.placement import nearest_centroid, place, topic_centroids, unit_rows
 from analysis.reduce import Reducer, ReductionCache, exact_cosine_knn
 from analysis.topics import make_label, order_by_size, reassign_outliers
 
@@ -63,6 +65,28 @@ def test_reassign_outliers_to_nearest_centroid():
     space = np.array([[0, 0], [0, 1], [10, 10], [10, 11], [2, 1], [7, 8]], dtype=np.float32)
     labels = np.array([0, 0, 1, 1, -1, -1])
     assert reassign_outliers(labels, space).tolist() == [0, 0, 1, 1, 0, 1]
+
+
+def test_papers_outside_the_fit_take_the_nearest_unit_centroid_and_land_among_their_neighbours():
+    rng = np.random.default_rng(0)
+    a, b = np.eye(8, dtype=np.float32)[0], np.eye(8, dtype=np.float32)[1]
+    fitted = unit_rows(np.vstack([a + 0.1 * rng.normal(size=(20, 8)), b + 0.1 * rng.normal(size=(20, 8))])
+                       .astype(np.float32))
+    labels = np.array([3] * 20 + [7] * 20)
+    labels[5] = -1  # an outlier has no centroid of its own
+    ids, centroids = topic_centroids(fitted, labels, unit=True)
+    assert ids.tolist() == [3, 7] and np.allclose(np.linalg.norm(centroids, axis=1), 1)
+    xy = np.where(np.arange(40)[:, None] < 20, [0.0, 0.0], [10.0, 10.0]).astype(np.float32)
+    new = unit_rows(np.vstack([a + 0.2 * b, b + 0.2 * a, fitted[25]]).astype(np.float32))
+    topics, positions = place(new, centroids, ids, fitted, xy)
+    assert topics.tolist() == [3, 7, 7]
+    assert np.abs(positions[0]).max() < 1e-6 and np.abs(positions[1] - 10).max() < 1e-4
+    # The same rule by distance (the clustering space), and an unknown metric is refused.
+    space = np.array([[0, 0], [10, 10]], dtype=np.float32)
+    assert nearest_centroid(np.array([[9, 8], [1, 2]], dtype=np.float32), space, np.array([4, 2]),
+                            metric="euclidean").tolist() == [2, 4]
+    with pytest.raises(ValueError, match="unknown metric"):
+        nearest_centroid(new, centroids, ids, metric="manhattan")
 
 
 def test_labels_skip_repeated_phrases():
