@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -144,7 +144,7 @@ def build(inputs: list[str | Path] | Corpus, config: BuildConfig = BuildConfig()
             progress=lambda done, total: progress("embed", done / max(total, 1), f"embedded {done}/{total} papers"))
 
     from .reduce import Reducer, ReductionCache
-    from .topics import TopicModeler, order_by_size, representativeness
+    from .topics import TopicModeler, cluster_topics, order_by_size, representativeness
 
     def cached_embed(texts: list[str]) -> np.ndarray:
         return embed_with_cache(texts, embedder, cache)[0]
@@ -156,24 +156,23 @@ def build(inputs: list[str | Path] | Corpus, config: BuildConfig = BuildConfig()
     with timer.stage("reduce"):
         progress("reduce", 0.0, "reducing dimensions (UMAP)")
         reduced = reducer.cluster_space(fit_emb)
-    modeler = TopicModeler(config.topics, embed_fn=cached_embed, seed=config.seed)
     with timer.stage("cluster"):
         progress("cluster", 0.0, "clustering")
-        fit_labels, raw, mts, cluster_warnings = modeler.cluster(fit_emb, reduced)
+        clusters = cluster_topics(reduced, config.topics)
     with timer.stage("map"):
         progress("map", 0.0, "computing the 2-D map")
         xy = reducer.map_2d(fit_emb)
-    labels = fit_labels
+    fit_labels, everyone = clusters.labels, clusters
     if fit_idx is not None:
         with timer.stage("assign"):
             progress("assign", 0.0, f"assigning {n - len(fit_idx)} papers outside the fitting sample")
             labels, xy = _extend_to_all(engine, embeddings, fit_idx, fit_labels, xy)
-            labels = order_by_size(labels)
-            cluster_warnings.append(f"fitted on a date-stratified sample of {len(fit_idx)} of {n} papers; "
-                                    "the others were assigned to the nearest topic")
+            everyone = replace(clusters, labels=order_by_size(labels), warnings=[
+                *clusters.warnings, f"fitted on a date-stratified sample of {len(fit_idx)} of {n} papers; "
+                                    "the others were assigned to the nearest topic"])
     with timer.stage("represent"):
         progress("represent", 0.0, "describing topics")
-        modeler.describe(docs, embeddings, labels, raw, mts, cluster_warnings)
+        modeler = TopicModeler(config.topics, embed_fn=cached_embed, seed=config.seed).fit(docs, embeddings, everyone)
     res = modeler.result_
 
     papers["topic_id"] = res.topics

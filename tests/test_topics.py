@@ -11,10 +11,18 @@ import pandas as pd
 import pytest
 from sklearn.neighbors import NearestNeighbors
 
-from analysis.config import auto_min_topic_size
+from analysis.config import TopicConfig, auto_min_topic_size
 from analysis.placement import nearest_centroid, place, topic_centroids, unit_rows
 from analysis.reduce import Reducer, ReductionCache, exact_cosine_knn
-from analysis.topics import make_label, order_by_size, reassign_outliers
+from analysis.topics import (
+    Clusters,
+    TopicModeler,
+    cluster_topics,
+    make_label,
+    make_representation,
+    order_by_size,
+    reassign_outliers,
+)
 
 
 def test_exact_knn_matches_sklearn():
@@ -87,6 +95,33 @@ def test_papers_outside_the_fit_take_the_nearest_unit_centroid_and_land_among_th
                             metric="euclidean").tolist() == [2, 4]
     with pytest.raises(ValueError, match="unknown metric"):
         nearest_centroid(new, centroids, ids, metric="manhattan")
+
+
+def test_topic_modeler_is_an_estimator_describing_the_topics_it_is_given():
+    """fit(docs, embeddings, clusters) returns the modeler; each topic's keywords come from its own papers."""
+    rng = np.random.default_rng(0)
+    docs = ([f"graph neural networks message passing on molecules, study {i}" for i in range(12)]
+            + [f"speech recognition acoustic models for low resource languages, study {i}" for i in range(12)])
+    embeddings = np.vstack([np.eye(8)[0] + 0.05 * rng.normal(size=(12, 8)),
+                            np.eye(8)[1] + 0.05 * rng.normal(size=(12, 8))]).astype(np.float32)
+    clusters = cluster_topics(np.vstack([rng.normal(0, 0.1, (12, 5)), rng.normal(5, 0.1, (12, 5))]),
+                              TopicConfig(min_topic_size=4))
+    assert sorted(set(clusters.labels.tolist())) == [0, 1] and clusters.min_topic_size == 4
+    modeler = TopicModeler(TopicConfig(representation="ctfidf"), seed=3)
+    assert not hasattr(modeler, "result_")  # nothing is fitted before fit
+    assert modeler.fit(docs, embeddings, clusters) is modeler
+    res = modeler.result_
+    assert res.topics.tolist() == clusters.labels.tolist()
+    graph_topic = int(clusters.labels[0])
+    assert {"graph", "molecules"} <= {w for w, _ in res.keywords[graph_topic]}
+    assert "speech" not in {w for w, _ in res.keywords[graph_topic]}
+    with pytest.raises(ValueError, match="24 docs, 24 embeddings and 3 topics"):
+        TopicModeler().fit(docs, embeddings, Clusters(np.zeros(3, dtype=int), np.zeros(3, dtype=int), 3))
+
+
+def test_the_seed_reaches_keybert_sampling():
+    keybert, _ = make_representation(TopicConfig(), seed=7)
+    assert keybert.random_state == 7
 
 
 def test_labels_skip_repeated_phrases():
