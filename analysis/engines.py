@@ -21,31 +21,6 @@ from .placement import place
 Progress = Callable[[int, int], None]
 
 
-def fit_sample_indices(dates: pd.Series, limit: int, seed: int) -> np.ndarray | None:
-    """Papers the topic model is fitted on: all up to ``limit``, else a sample stratified by month.
-
-    Stratifying by month keeps every period represented, so trends of small
-    periods are not blurred by a sample that happened to skip them.
-    """
-    n = len(dates)
-    if n <= limit:
-        return None
-    rng = np.random.default_rng(seed)
-    strata = dates.astype(str).str.slice(0, 7).to_numpy()
-    chosen = []
-    for value in sorted(set(strata.tolist())):
-        members = np.flatnonzero(strata == value)
-        take = max(1, int(round(len(members) * limit / n)))
-        chosen.append(rng.choice(members, size=min(take, len(members)), replace=False))
-    idx = np.unique(np.concatenate(chosen))
-    if len(idx) > limit:
-        idx = rng.choice(idx, size=limit, replace=False)
-    elif len(idx) < limit:  # rounding left a few places: fill them from the papers not yet chosen
-        rest = np.setdiff1d(np.arange(n), idx)
-        idx = np.concatenate([idx, rng.choice(rest, size=limit - len(idx), replace=False)])
-    return np.sort(idx)
-
-
 class LocalEngine:
     """Everything in this process (the default)."""
 

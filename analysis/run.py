@@ -7,8 +7,8 @@ The code lives in :mod:`analysis.pipeline` (the stages of a build) and
 from __future__ import annotations
 
 from .config import with_overrides
-from .pipeline import TOPIC_COLUMNS, BuildResult, build
+from .pipeline import STAGES, TOPIC_COLUMNS, BuildResult, Stage, StageProgress, build
 from .rundir import RUN_FILE, Run, check_out_dir, is_run, list_runs, load_run, save_run
 
-__all__ = ["RUN_FILE", "TOPIC_COLUMNS", "BuildResult", "Run", "build", "check_out_dir", "is_run", "list_runs",
-           "load_run", "save_run", "with_overrides"]
+__all__ = ["RUN_FILE", "STAGES", "TOPIC_COLUMNS", "BuildResult", "Run", "Stage", "StageProgress", "build",
+           "check_out_dir", "is_run", "list_runs", "load_run", "save_run", "with_overrides"]

@@ -193,7 +193,7 @@ def test_a_run_json_without_embedding_settings_is_assigned_with_the_default_ones
 
 
 def test_fit_sample_is_exact_size_and_stratified_by_month():
-    from analysis.engines import fit_sample_indices
+    from analysis.pipeline import fit_sample_indices
 
     dates = pd.Series(["2025-01-05"] * 700 + ["2025-02-10"] * 250 + ["2025-03-01"] * 49 + [""])
     idx = fit_sample_indices(dates, 200, seed=1)
