@@ -8,7 +8,6 @@ extended to the rest of a large corpus.
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
@@ -18,32 +17,15 @@ import pandas as pd
 from .config import EmbedConfig, default_cache_dir, model_cache_dir, shipped_embedding_dirs
 from .corpus import Corpus, load_corpus
 from .embed import EmbeddingCache, SentenceEmbedder, embed_with_cache
-from .errors import InputError
-from .placement import nearest_centroid, unit_rows
+from .patches import bertopic_topic_embeddings
+from .placement import nearest_centroid
 from .rundir import Run, load_run
 from .themes import ThemeSet, assign_themes, parse_themes
 
 
-def load_topic_embeddings(run_dir: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Topic ids and their unit embeddings from the run's safetensors model (the outlier row left out)."""
-    from safetensors.numpy import load_file
-
-    path = Path(run_dir) / "model" / "topic_embeddings.safetensors"
-    if not path.exists():
-        raise InputError(f"{run_dir}: the run has no saved model")
-    tensors = load_file(str(path))
-    emb = next(iter(tensors.values())).astype(np.float32)
-    topics = json.loads((Path(run_dir) / "model" / "topics.json").read_text())
-    ids = sorted(int(t) for t in topics["topic_sizes"])
-    if len(ids) != len(emb):  # an outlier row (-1) may lead the matrix
-        ids = [-1] + ids if len(emb) == len(ids) + 1 else ids
-    keep = np.asarray(ids) != -1
-    return np.asarray(ids)[keep], unit_rows(emb)[keep]
-
-
 def assign_corpus(run: Run, corpus: Corpus, embeddings: np.ndarray) -> pd.DataFrame:
     """Topic, label and themes for papers the run has not seen."""
-    ids, centroids = load_topic_embeddings(run.path)
+    ids, centroids = bertopic_topic_embeddings(Path(run.path) / "model")
     topics = nearest_centroid(embeddings, centroids, ids)
     labels = dict(zip(run.topics["topic_id"], run.topics["topic_label"]))
     out = corpus.papers[["paper_id", "title", "date"]].copy()

@@ -49,6 +49,11 @@ def shipped_embedding_dirs() -> list[Path]:
     return [DEMO_EMBEDDINGS]
 
 
+def patches_enabled() -> bool:
+    """The patches on upstream internals (:mod:`analysis.patches`); off with PAPERTOPICS_NO_PATCHES=1."""
+    return os.environ.get("PAPERTOPICS_NO_PATCHES", "") in ("", "0")
+
+
 def default_runs_dir() -> Path:
     """Where the dashboard keeps the runs it builds."""
     return Path(os.environ.get("PAPERTOPICS_RUNS", PROJECT_ROOT / "runs"))

@@ -8,7 +8,6 @@ themes never runs UMAP again.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
@@ -19,28 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .config import ReduceConfig, auto_n_neighbors
-
-
-@functools.cache
-def persist_umap_jit() -> None:
-    """Keep UMAP's compiled numba code on disk, like the rest of numba's cache.
-
-    umap-learn compiles ``smooth_knn_dist``, ``compute_membership_strengths`` and
-    the layout epoch without ``cache=True``, so every new process spent ~11 s of a
-    2,000-paper build compiling them again (numba's dispatcher stats; the
-    whole reduce stage was 13-16 s). Turning caching on before their first call
-    stores them in ``NUMBA_CACHE_DIR`` (see ``analysis.pipeline.configure_runtime``).
-    """
-    import umap.layouts
-    import umap.umap_
-    import umap.utils
-    from numba.core.caching import NullCache
-    from numba.core.dispatcher import Dispatcher
-
-    for module in (umap.umap_, umap.layouts, umap.utils):
-        for obj in vars(module).values():
-            if isinstance(obj, Dispatcher) and isinstance(obj._cache, NullCache):
-                obj.enable_caching()
+from .patches import persist_umap_jit
 
 
 def array_digest(arr: np.ndarray) -> str:

@@ -10,16 +10,15 @@ safetensors so later papers can be assigned without refitting.
 
 from __future__ import annotations
 
-import importlib.abc
 import logging
 import re
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from .config import TopicConfig, auto_min_topic_size
+from .patches import import_bertopic
 from .placement import nearest_centroid, topic_centroids
 
 log = logging.getLogger(__name__)
@@ -38,67 +37,6 @@ RESEARCH_STOP_WORDS = {
 }
 
 _TOKEN_PATTERN = r"(?u)\b[a-zA-Z][a-zA-Z0-9\-]*[a-zA-Z0-9]\b"
-
-#: BERTopic integrations this project never uses. BERTopic imports each inside ``try/except
-#: ModuleNotFoundError``; together they pull in sentence-transformers and transformers, 4.6 s of
-#: every process that fits a model.
-UNUSED_BERTOPIC_MODULES = ("bertopic.backend._multimodal", "bertopic.representation._textgeneration",
-                           "bertopic.representation._zeroshot", "bertopic.representation._visual")
-
-
-class _NoTorchForSaving(importlib.abc.MetaPathFinder):
-    """Makes ``import torch`` fail for ``bertopic._save_utils`` alone.
-
-    That module imports torch (3 s) inside ``try/except ImportError`` only to save
-    models in torch's format, which this project never does; the default
-    embedder (int8 ONNX) needs no torch at all. Blocking torch in ``sys.modules``
-    instead would break scipy, which inspects ``sys.modules["torch"]`` at import.
-    """
-
-    def find_spec(self, name, path=None, target=None):
-        if name == "torch" and _importer() == "bertopic._save_utils":
-            raise ModuleNotFoundError("torch is not needed by bertopic._save_utils here", name=name)
-        return None
-
-
-def _importer() -> str:
-    """Name of the module whose code is running the current import statement."""
-    frame = sys._getframe(2)
-    while frame is not None and frame.f_globals.get("__name__", "").startswith("importlib"):
-        frame = frame.f_back
-    return frame.f_globals.get("__name__", "") if frame is not None else ""
-
-
-def import_bertopic():
-    """Import BERTopic without its unused optional integrations and without torch.
-
-    A ``None`` in ``sys.modules`` makes an import raise ``ModuleNotFoundError``,
-    which BERTopic answers with a placeholder, as when the extra is not
-    installed; :class:`_NoTorchForSaving` does the same for torch. Both are
-    undone afterwards, so nothing else is blocked. Should a BERTopic release
-    import one of them unguarded, it is imported whole.
-    """
-    if "bertopic" in sys.modules:
-        return sys.modules["bertopic"]
-    blocked = [m for m in UNUSED_BERTOPIC_MODULES if m not in sys.modules]
-    sys.modules.update(dict.fromkeys(blocked))
-    finder = _NoTorchForSaving()
-    sys.meta_path.insert(0, finder)
-    try:
-        import bertopic
-    except ImportError:
-        bertopic = None
-    finally:
-        sys.meta_path.remove(finder)
-        for m in blocked:
-            if m in sys.modules and sys.modules[m] is None:
-                del sys.modules[m]
-    if bertopic is None:
-        for name in [n for n in sys.modules if n == "bertopic" or n.startswith("bertopic.")]:
-            del sys.modules[name]
-        import bertopic
-    return bertopic
-
 
 def make_vectorizer(n_docs: int):
     """English stop words, 1-2-word phrases, and no one-off words on larger corpora."""

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -202,17 +198,3 @@ def test_fit_sample_is_exact_size_and_stratified_by_month():
     assert 135 <= months["2025-01"] <= 145 and 45 <= months["2025-02"] <= 55 and months["2025-03"] >= 9
     assert fit_sample_indices(dates, 5000, seed=1) is None
     assert (fit_sample_indices(dates, 200, seed=1) == idx).all()
-
-
-def test_bertopic_is_imported_without_torch_text_integrations():
-    # In a fresh process: BERTopic's unused torch and transformers-based extras stay out (seconds of
-    # imports), and nothing stays blocked afterwards.
-    code = ("import sys; from analysis.topics import import_bertopic, UNUSED_BERTOPIC_MODULES; "
-            "b = import_bertopic(); from bertopic import BERTopic; "
-            "print(sorted(m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules), "
-            "[m for m in UNUSED_BERTOPIC_MODULES if m in sys.modules]); "
-            "import bertopic.representation._zeroshot, torch; print('later import ok')")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).resolve().parent.parent).stdout.splitlines()
-    assert out[0] == "[] []"
-    assert out[1] == "later import ok"
