@@ -1,9 +1,10 @@
 """Assigning new papers to a finished run's topics with its saved model, without refitting.
 
-The saved BERTopic model (safetensors) holds the topic embeddings; a new
-paper takes the topic whose embedding is most similar to its own, and its
-themes from the run's theme list. This is also how a sampled fit is
-extended to the rest of a large corpus.
+The run's model folder holds each topic's centroid (``topic_centroids.safetensors``;
+runs written before that file existed are read from BERTopic's own files).
+A new paper takes the topic whose centroid is most similar to its own, by
+the rule that also extends a sampled fit to the rest of a large corpus
+(:mod:`analysis.placement`), and its themes from the run's theme list.
 """
 
 from __future__ import annotations
@@ -17,15 +18,15 @@ import pandas as pd
 from .config import EmbedConfig, default_cache_dir, model_cache_dir, shipped_embedding_dirs
 from .corpus import Corpus, load_corpus
 from .embed import EmbeddingCache, SentenceEmbedder, embed_with_cache
-from .patches import bertopic_topic_embeddings
 from .placement import nearest_centroid
 from .rundir import Run, load_run
 from .themes import ThemeSet, assign_themes, parse_themes
+from .topics import load_centroids
 
 
 def assign_corpus(run: Run, corpus: Corpus, embeddings: np.ndarray) -> pd.DataFrame:
     """Topic, label and themes for papers the run has not seen."""
-    ids, centroids = bertopic_topic_embeddings(Path(run.path) / "model")
+    ids, centroids = load_centroids(Path(run.path) / "model")
     topics = nearest_centroid(embeddings, centroids, ids)
     labels = dict(zip(run.topics["topic_id"], run.topics["topic_label"]))
     out = corpus.papers[["paper_id", "title", "date"]].copy()

@@ -3,9 +3,9 @@
 The run directory is the contract between the CLI and the dashboard:
 papers/topics/trends/skipped as CSV (spreadsheet-safe) and Parquet (exact),
 ``run.json`` with inputs, parameters, versions, counts, metrics and timings,
-and the BERTopic model in safetensors form under ``model/``. A run is
-written to a hidden sibling folder and renamed into place, so a reader
-never sees half of one.
+and under ``model/`` the BERTopic model in safetensors form with the topic
+centroids new papers are assigned by. A run is written to a hidden sibling
+folder and renamed into place, so a reader never sees half of one.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .config import TopicConfig, auto_min_topic_size
-from .patches import import_bertopic
+from .patches import bertopic_topic_embeddings, import_bertopic
 from .placement import nearest_centroid, topic_centroids
 
 log = logging.getLogger(__name__)
@@ -227,8 +227,9 @@ class TopicModeler:
     clustered on a sample and then extended to every paper; ``fit`` takes
     every paper with its topic.
 
-    Fitted attributes: ``model_`` (the BERTopic model) and ``result_``
-    (:class:`TopicResult`).
+    Fitted attributes: ``model_`` (the BERTopic model), ``result_``
+    (:class:`TopicResult`), and ``topic_ids_`` with ``centroids_`` (each
+    topic's unit mean vector, what new papers are assigned by).
     """
 
     def __init__(self, config: TopicConfig = TopicConfig(), embed_fn=None, seed: int = 42):
@@ -242,6 +243,7 @@ class TopicModeler:
             raise ValueError(f"{len(docs)} docs, {len(embeddings)} embeddings and {len(clusters.labels)} topics")
         self.model_ = self._fit_bertopic(docs, embeddings, clusters.labels)
         self.result_ = self._collect(clusters, embeddings)
+        self.topic_ids_, self.centroids_ = topic_centroids(embeddings, self.result_.topics, unit=True)
         return self
 
     def _fit_bertopic(self, docs, embeddings, labels):
@@ -288,13 +290,36 @@ class TopicModeler:
                            warnings=list(clusters.warnings))
 
     def save(self, path: Path) -> None:
-        """BERTopic's safetensors format: configs, c-TF-IDF and topic embeddings, no pickles.
+        """BERTopic's safetensors format (configs, c-TF-IDF, topic embeddings; no pickles) and our centroids.
 
         The embedding model is not saved with it (it is a pointer in run.json), which
         BERTopic warns about; the warning is silenced here because it is intended.
         """
         logging.getLogger("BERTopic").setLevel(logging.ERROR)
         self.model_.save(str(path), serialization="safetensors", save_ctfidf=True, save_embedding_model=False)
+        save_centroids(Path(path), self.topic_ids_, self.centroids_)
+
+
+#: The topic centroids in a run's model folder, in a layout this project owns (BERTopic's may change).
+CENTROIDS_FILE = "topic_centroids.safetensors"
+
+
+def save_centroids(model_dir: Path, ids: np.ndarray, centroids: np.ndarray) -> None:
+    from safetensors.numpy import save_file
+
+    save_file({"topic_ids": np.asarray(ids, dtype=np.int64),
+               "centroids": np.ascontiguousarray(centroids, dtype=np.float32)}, str(model_dir / CENTROIDS_FILE))
+
+
+def load_centroids(model_dir: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(topic ids, unit centroids) of a saved model; runs written before the file existed are read from BERTopic's."""
+    path = Path(model_dir) / CENTROIDS_FILE
+    if not path.exists():
+        return bertopic_topic_embeddings(model_dir)
+    from safetensors.numpy import load_file
+
+    tensors = load_file(str(path))
+    return tensors["topic_ids"].astype(int), tensors["centroids"]
 
 
 def _representative(embeddings: np.ndarray, members: np.ndarray, k: int = 5) -> list[int]:

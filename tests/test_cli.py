@@ -119,6 +119,7 @@ def test_cli_build_of_the_seed_page_writes_a_complete_run_directory(cli_seed_run
     assert {p.name for p in out.iterdir()} == {"papers.csv", "papers.parquet", "topics.csv", "topics.parquet",
                                                "trends.csv", "skipped.csv", "run.json", "model"}
     assert any(p.suffix == ".safetensors" for p in (out / "model").iterdir())
+    assert (out / "model" / "topic_centroids.safetensors").is_file()  # what assign reads
     assert [p for p in out.parent.iterdir() if p.name.startswith(".")] == []  # no temp folder left behind
     assert proc.stdout.startswith(f"wrote {out}: 73 papers in ")
     assert "0 skipped (of 73 input rows); 0 newly embedded" in proc.stdout

@@ -166,6 +166,25 @@ def test_saved_model_assigns_papers_without_refitting(seed_run, seed_page, cache
     assert (merged["themes_new"] == merged["themes_run"]).all()
 
 
+def test_a_run_keeps_its_own_topic_centroids_and_older_runs_without_them_still_assign(seed_run, seed_page,
+                                                                                     cache_dir, tmp_path):
+    import shutil
+
+    from analysis.assign import assign_files
+    from analysis.patches import bertopic_topic_embeddings
+    from analysis.topics import CENTROIDS_FILE, load_centroids
+
+    ids, centroids = load_centroids(seed_run / "model")
+    topics = pd.read_parquet(seed_run / "topics.parquet")
+    assert ids.tolist() == sorted(topics["topic_id"]) and np.allclose(np.linalg.norm(centroids, axis=1), 1)
+    old_ids, old_centroids = bertopic_topic_embeddings(seed_run / "model")
+    assert old_ids.tolist() == ids.tolist() and np.array_equal(old_centroids, centroids)
+    old = shutil.copytree(seed_run, tmp_path / "before-centroids")
+    (old / "model" / CENTROIDS_FILE).unlink()
+    pd.testing.assert_frame_equal(assign_files(old, [str(seed_page)], cache_dir=cache_dir),
+                                  assign_files(seed_run, [str(seed_page)], cache_dir=cache_dir))
+
+
 def test_a_run_json_without_embedding_settings_is_assigned_with_the_default_ones(seed_run, seed_page, cache_dir,
                                                                                  tmp_path, monkeypatch):
     """Missing token budget and precision mean the defaults (256, int8), as the run was built, not 128/fp32."""
