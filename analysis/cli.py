@@ -1,8 +1,9 @@
 """Command line: ``python -m analysis build|evaluate|info``.
 
-Heavy libraries are imported inside the commands, so ``--help`` answers at
-once. Bad input is reported as one ``error: ...`` line with exit status 2;
-``--debug`` shows the traceback for bug reports.
+Heavy libraries, and the project's modules that load them (numpy, pandas),
+are imported inside the commands, so ``--help`` answers at once. Bad input
+is reported as one ``error: ...`` line with exit status 2; ``--debug`` shows
+the traceback for bug reports.
 """
 
 from __future__ import annotations
