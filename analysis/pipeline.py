@@ -263,7 +263,8 @@ def _trends(b: _Build) -> None:
 
 def _metrics(b: _Build) -> None:
     b.say("measuring topic quality")
-    b.metrics = run_metrics(b.corpus.texts, b.modeler.result_, b.reduced, b.fitted.labels, keywords_top=10)
+    b.metrics = run_metrics(b.corpus.texts, b.modeler.result_, b.reduced, b.fitted.labels, keywords_top=10,
+                            seed=b.config.seed)
 
 
 def _embed_texts(embedder, cache: EmbeddingCache, texts: list[str]) -> np.ndarray:
