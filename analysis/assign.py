@@ -1,9 +1,10 @@
 """Assigning new papers to a finished run's topics with its saved model, without refitting.
 
-The saved BERTopic model (safetensors) holds the topic embeddings; a new
-paper takes the topic whose embedding is most similar to its own, and its
-themes from the run's theme list. This is also how a sampled fit is
-extended to the rest of a large corpus.
+The run's model folder holds each topic's centroid (``topic_centroids.safetensors``;
+runs written before that file existed are read from BERTopic's own files).
+A new paper takes the topic whose centroid is most similar to its own, by
+the rule that also extends a sampled fit to the rest of a large corpus
+(:mod:`analysis.placement`), and its themes from the run's theme list.
 """
 
 from __future__ import annotations
@@ -14,69 +15,41 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .config import EmbedConfig
-from .corpus import Corpus
-from .errors import InputError
-from .run import Run, load_run
-from .themes import assign_themes, parse_themes
-
-
-def load_topic_embeddings(run_dir: Path) -> tuple[np.ndarray, list[int]]:
-    """Topic ids and their (unit) embeddings from the run's safetensors model."""
-    from safetensors.numpy import load_file
-
-    path = Path(run_dir) / "model" / "topic_embeddings.safetensors"
-    if not path.exists():
-        raise InputError(f"{run_dir}: the run has no saved model")
-    tensors = load_file(str(path))
-    emb = next(iter(tensors.values())).astype(np.float32)
-    import json
-
-    topics = json.loads((Path(run_dir) / "model" / "topics.json").read_text())
-    ids = sorted(int(t) for t in topics["topic_sizes"])
-    if len(ids) != len(emb):  # an outlier row (-1) may lead the matrix
-        ids = [-1] + ids if len(emb) == len(ids) + 1 else ids
-    emb /= np.linalg.norm(emb, axis=1, keepdims=True) + 1e-12
-    return emb, ids
-
-
-def assign_topics(embeddings: np.ndarray, topic_emb: np.ndarray, ids: list[int]) -> np.ndarray:
-    """Most similar non-outlier topic for each vector."""
-    sims = embeddings @ topic_emb.T
-    if -1 in ids:
-        sims[:, ids.index(-1)] = -np.inf
-    return np.asarray(ids)[sims.argmax(axis=1)]
+from .config import EmbedConfig, default_cache_dir, model_cache_dir, shipped_embedding_dirs
+from .corpus import Corpus, load_corpus
+from .embed import EmbeddingCache, SentenceEmbedder, embed_with_cache
+from .placement import nearest_centroid
+from .rundir import Run, load_run
+from .themes import ThemeSet, assign_themes, parse_themes
+from .topics import load_centroids
 
 
 def assign_corpus(run: Run, corpus: Corpus, embeddings: np.ndarray) -> pd.DataFrame:
     """Topic, label and themes for papers the run has not seen."""
-    topic_emb, ids = load_topic_embeddings(run.path)
-    topics = assign_topics(embeddings, topic_emb, ids)
+    ids, centroids = load_centroids(Path(run.path) / "model")
+    topics = nearest_centroid(embeddings, centroids, ids)
     labels = dict(zip(run.topics["topic_id"], run.topics["topic_label"]))
     out = corpus.papers[["paper_id", "title", "date"]].copy()
     out["topic_id"] = topics
     out["topic_label"] = [labels.get(int(t), "") for t in topics]
     themes = None
     if run.meta.get("themes"):
-        themes = parse_themes({"theme": run.meta["themes"], "threshold": run.meta.get("theme_threshold", 2.0)},
-                              source="run.json")
+        threshold = run.meta.get("theme_threshold", ThemeSet.threshold)
+        themes = parse_themes({"theme": run.meta["themes"], "threshold": threshold}, source="run.json")
     out["themes"] = assign_themes(corpus.papers, themes) if themes else ""
     return out
 
 
 def assign_files(run_dir: Path, inputs: list[str], cache_dir=None) -> pd.DataFrame:
-    from .config import default_cache_dir, model_cache_dir, shipped_embedding_dirs
-    from .corpus import load_corpus
-    from .embed import EmbeddingCache, SentenceEmbedder, embed_with_cache
-
+    """Embed new papers as the run's papers were (its model, token budget and precision) and assign them."""
     logging.getLogger("BERTopic").setLevel(logging.ERROR)
     run = load_run(run_dir)
     model = run.meta.get("model", {})
     cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
-    embedder = SentenceEmbedder.from_config(EmbedConfig(model=model.get("embedder", EmbedConfig.model),
-                                                        max_seq_length=int(model.get("max_seq_length", 128)),
-                                                        precision=model.get("precision", "fp32")),
-                                            model_cache=model_cache_dir(cache_dir))
+    config = EmbedConfig(model=model.get("embedder", EmbedConfig.model),
+                         max_seq_length=int(model.get("max_seq_length", EmbedConfig.max_seq_length)),
+                         precision=model.get("precision", EmbedConfig.precision))
+    embedder = SentenceEmbedder.from_config(config, model_cache=model_cache_dir(cache_dir))
     corpus = load_corpus(inputs)
     cache = EmbeddingCache(cache_dir, extra_dirs=shipped_embedding_dirs())
     embeddings, _ = embed_with_cache(corpus.texts, embedder, cache)

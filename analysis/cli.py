@@ -1,8 +1,9 @@
 """Command line: ``python -m analysis build|evaluate|info``.
 
-Heavy libraries are imported inside the commands, so ``--help`` answers at
-once. Bad input is reported as one ``error: ...`` line with exit status 2;
-``--debug`` shows the traceback for bug reports.
+Heavy libraries, and the project's modules that load them (numpy, pandas),
+are imported inside the commands, so ``--help`` answers at once. Bad input
+is reported as one ``error: ...`` line with exit status 2; ``--debug`` shows
+the traceback for bug reports.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from .config import BuildConfig, with_overrides
 from .errors import InputError
 
 EXIT_INPUT = 2
@@ -105,8 +107,8 @@ def _progress_printer(quiet: bool):
 
 
 def cmd_build(args) -> int:
-    from .config import BuildConfig
-    from .run import build, check_out_dir, save_run, with_overrides
+    from .pipeline import build
+    from .rundir import check_out_dir, save_run
 
     check_out_dir(args.out)  # before the heavy work, not after it
     model, precision = args.embedder, args.precision
@@ -162,7 +164,7 @@ def cmd_assign(args) -> int:
 
 
 def cmd_info(args) -> int:
-    from .run import load_run
+    from .rundir import load_run
 
     run = load_run(args.run_dir)
     c, m = run.meta["counts"], run.meta.get("metrics", {})

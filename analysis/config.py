@@ -7,8 +7,10 @@ Every other module takes its knobs from these dataclasses, so a run's
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
+
+from .errors import InputError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_ROOT / "data"
@@ -47,6 +49,11 @@ def shipped_embedding_dirs() -> list[Path]:
     return [DEMO_EMBEDDINGS]
 
 
+def patches_enabled() -> bool:
+    """The patches on upstream internals (:mod:`analysis.patches`); off with PAPERTOPICS_NO_PATCHES=1."""
+    return os.environ.get("PAPERTOPICS_NO_PATCHES", "") in ("", "0")
+
+
 def default_runs_dir() -> Path:
     """Where the dashboard keeps the runs it builds."""
     return Path(os.environ.get("PAPERTOPICS_RUNS", PROJECT_ROOT / "runs"))
@@ -76,8 +83,6 @@ def _env_int(name: str, default: int) -> int:
     except ValueError:
         value = 0
     if value <= 0:
-        from .errors import InputError
-
         raise InputError(f"{name}={os.environ[name]!r} is not a positive whole number")
     return value
 
@@ -139,14 +144,31 @@ class BuildConfig:
     embed: EmbedConfig = field(default_factory=EmbedConfig)
     reduce: ReduceConfig = field(default_factory=ReduceConfig)
     topics: TopicConfig = field(default_factory=TopicConfig)
+    #: The theme list and its threshold; run.json records the threshold the file set.
     themes_file: str | None = None
-    theme_threshold: float = 2.0
     #: Corpora larger than this are fitted on a date-stratified sample of this size;
     #: the other papers are assigned to the fitted topics (in parallel on Ray).
     fit_sample: int = 50_000
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def with_overrides(config: BuildConfig, **changes) -> BuildConfig:
+    """Copy a config, changing fields by name at any level (CLI flags, the dashboard form, benchmarks).
+
+    A name no setting has is an error, not silently dropped: a typo would
+    otherwise build with the default and record it as what was asked.
+    """
+    groups = {"embed": config.embed, "reduce": config.reduce, "topics": config.topics}
+    names = {f.name for f in fields(config)}.union(*({f.name for f in fields(g)} for g in groups.values()))
+    unknown = sorted(set(changes) - names)
+    if unknown:
+        raise InputError(f"unknown setting(s): {', '.join(unknown)} (known: {', '.join(sorted(names))})")
+    nested = {name: replace(group, **{k: v for k, v in changes.items() if k in group.__dataclass_fields__})
+              for name, group in groups.items()}
+    top = {k: v for k, v in changes.items() if k in config.__dataclass_fields__}
+    return replace(config, **{**nested, **top})
 
 
 def auto_min_topic_size(n_docs: int) -> int:

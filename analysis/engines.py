@@ -16,44 +16,7 @@ import pandas as pd
 
 from .config import EmbedConfig
 from .embed import CountProgress, Embedder, EmbeddingCache, EmbeddingPlan, SentenceEmbedder, embed_with_cache
-
-
-def fit_sample_indices(dates: pd.Series, limit: int, seed: int) -> np.ndarray | None:
-    """Papers the topic model is fitted on: all up to ``limit``, else a sample stratified by month.
-
-    Stratifying by month keeps every period represented, so trends of small
-    periods are not blurred by a sample that happened to skip them.
-    """
-    n = len(dates)
-    if n <= limit:
-        return None
-    rng = np.random.default_rng(seed)
-    strata = dates.astype(str).str.slice(0, 7).to_numpy()
-    chosen = []
-    for value in sorted(set(strata.tolist())):
-        members = np.flatnonzero(strata == value)
-        take = max(1, int(round(len(members) * limit / n)))
-        chosen.append(rng.choice(members, size=min(take, len(members)), replace=False))
-    idx = np.unique(np.concatenate(chosen))
-    if len(idx) > limit:
-        idx = rng.choice(idx, size=limit, replace=False)
-    elif len(idx) < limit:  # rounding left a few places: fill them from the papers not yet chosen
-        rest = np.setdiff1d(np.arange(n), idx)
-        idx = np.concatenate([idx, rng.choice(rest, size=limit - len(idx), replace=False)])
-    return np.sort(idx)
-
-
-def assign_block(emb: np.ndarray, centroids: np.ndarray, ids: np.ndarray, sample_emb: np.ndarray,
-                 sample_xy: np.ndarray, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
-    """Topic (most similar centroid) and map position (similarity-weighted mean of the k nearest
-    fitted papers) for papers outside the fitting sample."""
-    topics = ids[(emb @ centroids.T).argmax(axis=1)]
-    sims = emb @ sample_emb.T
-    k = min(k, sample_emb.shape[0])
-    nn = np.argpartition(-sims, kth=k - 1, axis=1)[:, :k]
-    w = np.clip(np.take_along_axis(sims, nn, axis=1), 1e-6, None)
-    xy = (sample_xy[nn] * w[..., None]).sum(axis=1) / w.sum(axis=1, keepdims=True)
-    return topics, xy.astype(np.float32)
+from .placement import place
 
 
 class LocalEngine:
@@ -67,8 +30,7 @@ class LocalEngine:
 
     def assign(self, emb: np.ndarray, centroids: np.ndarray, ids: np.ndarray, sample_emb: np.ndarray,
                sample_xy: np.ndarray, block: int = 4096) -> tuple[np.ndarray, np.ndarray]:
-        parts = [assign_block(emb[i:i + block], centroids, ids, sample_emb, sample_xy)
-                 for i in range(0, len(emb), block)]
+        parts = [place(emb[i:i + block], centroids, ids, sample_emb, sample_xy) for i in range(0, len(emb), block)]
         return np.concatenate([p[0] for p in parts]), np.vstack([p[1] for p in parts])
 
     def close(self) -> None:
@@ -172,7 +134,7 @@ class RayEngine:
     def assign(self, emb: np.ndarray, centroids: np.ndarray, ids: np.ndarray, sample_emb: np.ndarray,
                sample_xy: np.ndarray, block: int = 4096) -> tuple[np.ndarray, np.ndarray]:
         ray = self._ray()
-        remote = ray.remote(num_cpus=1)(assign_block)
+        remote = ray.remote(num_cpus=1)(place)
         shared = [ray.put(a) for a in (centroids, ids, sample_emb, sample_xy)]
         futures = [remote.remote(emb[i:i + block], *shared) for i in range(0, len(emb), block)]
         parts = ray.get(futures)

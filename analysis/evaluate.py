@@ -8,9 +8,10 @@ import pandas as pd
 
 from .corpus import arxiv_id_of, norm_title
 from .errors import InputError
+from .export import neutralise_formulas
 from .metrics import agreement
 from .readers import read_path
-from .run import load_run
+from .rundir import load_run
 
 
 def match_labels(papers: pd.DataFrame, labels: pd.DataFrame, label_column: str) -> tuple[pd.DataFrame, int, int]:
@@ -53,8 +54,6 @@ def evaluate_run(run_dir: Path, labels_file: Path, label_column: str, out: Path 
     labels_map = dict(zip(run.topics["topic_id"], run.topics["topic_label"]))
     contingency.insert(0, "topic_label", [labels_map.get(t, "") for t in contingency.index])
     out = Path(out) if out else Path(run_dir) / f"contingency_{label_column}.csv"
-    from .export import neutralise_formulas
-
     neutralise_formulas(contingency.reset_index()).to_csv(out, index=False)
     return {"metrics": metrics, "n_run": len(run.papers), "matched_by_id": n_id, "matched_by_title": n_title,
             "contingency": str(out)}

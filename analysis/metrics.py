@@ -92,7 +92,7 @@ def silhouette(reduced: np.ndarray, labels: np.ndarray, seed: int = 42, sample: 
 
 
 def run_metrics(docs: list[str], result, reduced: np.ndarray, reduced_labels: np.ndarray,
-                keywords_top: int = 10) -> dict:
+                keywords_top: int = 10, seed: int = 42) -> dict:
     """The quality block of run.json (silhouette over the papers the clustering space holds)."""
     words = {t: [w for w, _ in kw] for t, kw in result.keywords.items() if t != -1}
     per_topic = npmi_coherence(docs, words, top_n=keywords_top)
@@ -102,7 +102,7 @@ def run_metrics(docs: list[str], result, reduced: np.ndarray, reduced_labels: np
         "npmi": round(float(np.mean(list(per_topic.values()))), 4) if per_topic else None,
         "npmi_per_topic": {str(k): round(v, 4) for k, v in per_topic.items()},
         "diversity": round(topic_diversity(words, 25), 4),
-        "silhouette": None if (s := silhouette(reduced, reduced_labels)) is None else round(s, 4),
+        "silhouette": None if (s := silhouette(reduced, reduced_labels, seed=seed)) is None else round(s, 4),
     }
 
 

@@ -8,7 +8,6 @@ themes never runs UMAP again.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
@@ -19,28 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .config import ReduceConfig, auto_n_neighbors
-
-
-@functools.cache
-def persist_umap_jit() -> None:
-    """Keep UMAP's compiled numba code on disk, like the rest of numba's cache.
-
-    umap-learn compiles ``smooth_knn_dist``, ``compute_membership_strengths`` and
-    the layout epoch without ``cache=True``, so every new process spent ~11 s of a
-    2,000-paper build compiling them again (numba's dispatcher stats; the
-    whole reduce stage was 13-16 s). Turning caching on before their first call
-    stores them in ``NUMBA_CACHE_DIR`` (see ``analysis.run.configure_runtime``).
-    """
-    import umap.layouts
-    import umap.umap_
-    import umap.utils
-    from numba.core.caching import NullCache
-    from numba.core.dispatcher import Dispatcher
-
-    for module in (umap.umap_, umap.layouts, umap.utils):
-        for obj in vars(module).values():
-            if isinstance(obj, Dispatcher) and isinstance(obj._cache, NullCache):
-                obj.enable_caching()
+from .patches import persist_umap_jit
 
 
 def array_digest(arr: np.ndarray) -> str:
@@ -127,12 +105,18 @@ def exact_cosine_knn(embeddings: np.ndarray, k: int, block: int = 2048) -> tuple
 
 
 class Reducer:
-    """Computes (and caches) the clustering-space and 2-D map projections."""
+    """Computes (and caches) the clustering-space and 2-D map projections.
+
+    ``cache_hits`` and ``computed`` count the projections read from the cache
+    and the ones UMAP made, so run.json can say whether UMAP ran at all.
+    """
 
     def __init__(self, config: ReduceConfig = ReduceConfig(), seed: int = 42, cache: ReductionCache | None = None):
         self.config = config
         self.seed = seed
         self.cache = cache or ReductionCache(None)
+        self.cache_hits = 0
+        self.computed = 0
         self._knn = None
 
     def n_neighbors(self, n: int) -> int:
@@ -159,33 +143,38 @@ class Reducer:
             self._knn = (idx, dists, None)
         return self._knn
 
-    def transform(self, embeddings: np.ndarray, n_components: int, min_dist: float) -> tuple[np.ndarray, bool]:
-        """Reduce; returns (vectors, came_from_cache)."""
+    def transform(self, embeddings: np.ndarray, n_components: int, min_dist: float) -> np.ndarray:
+        """The embeddings in ``n_components`` dimensions: from the cache, else computed and cached."""
         n = embeddings.shape[0]
         key = self._key(array_digest(embeddings), n, n_components, min_dist)
         cached = self.cache.get(key, n)
         if cached is not None:
-            return cached, True
-        if n < 8:
-            out = _fallback(embeddings, n_components)
-        else:
-            from umap import UMAP
-
-            persist_umap_jit()
-            n_neighbors = self.n_neighbors(n)
-            knn = self._neighbours(embeddings, n_neighbors)
-            model = UMAP(n_neighbors=n_neighbors, n_components=n_components, min_dist=min_dist,
-                         metric=self.config.metric, random_state=self.seed, precomputed_knn=knn,
-                         n_epochs=self.config.n_epochs,
-                         init="spectral" if n > n_components + 10 else "random", low_memory=True, verbose=False)
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", message=".*(n_jobs|knn_search_index).*")
-                out = model.fit_transform(embeddings).astype(np.float32)
+            self.cache_hits += 1
+            return cached
+        out = _fallback(embeddings, n_components) if n < 8 else self._umap(embeddings, n_components, min_dist)
+        self.computed += 1
         self.cache.put(key, out)
-        return out, False
+        return out
 
-    def cluster_space(self, embeddings: np.ndarray) -> tuple[np.ndarray, bool]:
+    def _umap(self, embeddings: np.ndarray, n_components: int, min_dist: float) -> np.ndarray:
+        from umap import UMAP
+
+        persist_umap_jit()
+        n = embeddings.shape[0]
+        n_neighbors = self.n_neighbors(n)
+        knn = self._neighbours(embeddings, n_neighbors)
+        model = UMAP(n_neighbors=n_neighbors, n_components=n_components, min_dist=min_dist,
+                     metric=self.config.metric, random_state=self.seed, precomputed_knn=knn,
+                     n_epochs=self.config.n_epochs,
+                     init="spectral" if n > n_components + 10 else "random", low_memory=True, verbose=False)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*(n_jobs|knn_search_index).*")
+            return model.fit_transform(embeddings).astype(np.float32)
+
+    def cluster_space(self, embeddings: np.ndarray) -> np.ndarray:
+        """The space HDBSCAN clusters in (``n_components`` dimensions, tight ``min_dist``)."""
         return self.transform(embeddings, self.config.n_components, self.config.min_dist)
 
-    def map_2d(self, embeddings: np.ndarray) -> tuple[np.ndarray, bool]:
+    def map_2d(self, embeddings: np.ndarray) -> np.ndarray:
+        """The 2-D layout of the map (looser ``map_min_dist``, so points spread out)."""
         return self.transform(embeddings, 2, self.config.map_min_dist)

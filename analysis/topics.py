@@ -1,24 +1,25 @@
 """Clustering papers into labelled topics with BERTopic's swappable parts.
 
-Clustering (HDBSCAN on the cached UMAP space) and outlier reassignment are
-done first, so topic ids can be ordered by size; BERTopic is then fitted once
-with those assignments to get c-TF-IDF keywords, KeyBERT-style phrase
-representations, topic embeddings and representative documents, and is saved
-with safetensors so later papers can be assigned without refitting.
+Clustering (:func:`cluster_topics`: HDBSCAN on the cached UMAP space) and
+outlier reassignment are done first, so topic ids can be ordered by size and
+a sampled fit can be extended to every paper; :class:`TopicModeler` then fits
+BERTopic once with those assignments to get c-TF-IDF keywords, KeyBERT-style
+phrase representations and representative documents, and is saved with
+safetensors so later papers can be assigned without refitting.
 """
 
 from __future__ import annotations
 
-import importlib.abc
 import logging
 import re
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from .config import TopicConfig, auto_min_topic_size
+from .patches import bertopic_topic_embeddings, import_bertopic
+from .placement import nearest_centroid, topic_centroids
 
 log = logging.getLogger(__name__)
 
@@ -37,67 +38,6 @@ RESEARCH_STOP_WORDS = {
 
 _TOKEN_PATTERN = r"(?u)\b[a-zA-Z][a-zA-Z0-9\-]*[a-zA-Z0-9]\b"
 
-#: BERTopic integrations this project never uses. BERTopic imports each inside ``try/except
-#: ModuleNotFoundError``; together they pull in sentence-transformers and transformers, 4.6 s of
-#: every process that fits a model.
-UNUSED_BERTOPIC_MODULES = ("bertopic.backend._multimodal", "bertopic.representation._textgeneration",
-                           "bertopic.representation._zeroshot", "bertopic.representation._visual")
-
-
-class _NoTorchForSaving(importlib.abc.MetaPathFinder):
-    """Makes ``import torch`` fail for ``bertopic._save_utils`` alone.
-
-    That module imports torch (3 s) inside ``try/except ImportError`` only to save
-    models in torch's format, which this project never does; the default
-    embedder (int8 ONNX) needs no torch at all. Blocking torch in ``sys.modules``
-    instead would break scipy, which inspects ``sys.modules["torch"]`` at import.
-    """
-
-    def find_spec(self, name, path=None, target=None):
-        if name == "torch" and _importer() == "bertopic._save_utils":
-            raise ModuleNotFoundError("torch is not needed by bertopic._save_utils here", name=name)
-        return None
-
-
-def _importer() -> str:
-    """Name of the module whose code is running the current import statement."""
-    frame = sys._getframe(2)
-    while frame is not None and frame.f_globals.get("__name__", "").startswith("importlib"):
-        frame = frame.f_back
-    return frame.f_globals.get("__name__", "") if frame is not None else ""
-
-
-def import_bertopic():
-    """Import BERTopic without its unused optional integrations and without torch.
-
-    A ``None`` in ``sys.modules`` makes an import raise ``ModuleNotFoundError``,
-    which BERTopic answers with a placeholder, as when the extra is not
-    installed; :class:`_NoTorchForSaving` does the same for torch. Both are
-    undone afterwards, so nothing else is blocked. Should a BERTopic release
-    import one of them unguarded, it is imported whole.
-    """
-    if "bertopic" in sys.modules:
-        return sys.modules["bertopic"]
-    blocked = [m for m in UNUSED_BERTOPIC_MODULES if m not in sys.modules]
-    sys.modules.update(dict.fromkeys(blocked))
-    finder = _NoTorchForSaving()
-    sys.meta_path.insert(0, finder)
-    try:
-        import bertopic
-    except ImportError:
-        bertopic = None
-    finally:
-        sys.meta_path.remove(finder)
-        for m in blocked:
-            if m in sys.modules and sys.modules[m] is None:
-                del sys.modules[m]
-    if bertopic is None:
-        for name in [n for n in sys.modules if n == "bertopic" or n.startswith("bertopic.")]:
-            del sys.modules[name]
-        import bertopic
-    return bertopic
-
-
 def make_vectorizer(n_docs: int):
     """English stop words, 1-2-word phrases, and no one-off words on larger corpora."""
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
@@ -106,7 +46,7 @@ def make_vectorizer(n_docs: int):
                            token_pattern=_TOKEN_PATTERN, min_df=1 if n_docs < 300 else 2, max_df=1.0)
 
 
-def make_representation(config: TopicConfig):
+def make_representation(config: TopicConfig, seed: int = 42):
     """KeyBERT-inspired phrase choice, then MMR so a label's words say different things."""
     if config.representation == "ctfidf":
         return None
@@ -114,7 +54,7 @@ def make_representation(config: TopicConfig):
     from bertopic.representation import KeyBERTInspired, MaximalMarginalRelevance
 
     # 100 sampled papers per topic are plenty to find its 5 most typical ones (500 is BERTopic's default).
-    return [KeyBERTInspired(top_n_words=max(config.top_n_words, 10), nr_samples=100, random_state=42),
+    return [KeyBERTInspired(top_n_words=max(config.top_n_words, 10), nr_samples=100, random_state=seed),
             MaximalMarginalRelevance(diversity=config.mmr_diversity, top_n_words=config.top_n_words)]
 
 
@@ -148,17 +88,18 @@ class FixedClusters:
         return self.labels_
 
 
-class Passthrough:
-    """UMAP's slot in BERTopic: the reduction was already done (and cached) by :mod:`reduce`."""
+class NoReduction:
+    """UMAP's slot in BERTopic, left empty: the clusters were found in our own (cached) reduction.
 
-    def __init__(self, reduced: np.ndarray):
-        self.reduced = reduced
+    BERTopic hands what this returns to :class:`FixedClusters`, which ignores
+    it; an array with no columns says so, and copies nothing.
+    """
 
     def fit(self, X, y=None):
         return self
 
     def transform(self, X):
-        return self.reduced if len(X) == len(self.reduced) else np.zeros((len(X), self.reduced.shape[1]))
+        return np.empty((len(X), 0), dtype=np.float32)
 
 
 def cluster(reduced: np.ndarray, min_topic_size: int, selection: str = "leaf") -> np.ndarray:
@@ -181,13 +122,10 @@ def reassign_outliers(labels: np.ndarray, space: np.ndarray) -> np.ndarray:
     cosine to centroids in the embedding space, at the same NMI.
     """
     labels = labels.copy()
-    ids = sorted(t for t in set(labels.tolist()) if t != -1)
     outliers = labels == -1
-    if not ids or not outliers.any():
-        return labels
-    centroids = np.vstack([space[labels == t].mean(axis=0) for t in ids])
-    dists = ((space[outliers][:, None, :] - centroids[None, :, :]) ** 2).sum(axis=-1)
-    labels[outliers] = np.asarray(ids)[dists.argmin(axis=1)]
+    ids, centroids = topic_centroids(space, labels)
+    if len(ids) and outliers.any():
+        labels[outliers] = nearest_centroid(space[outliers], centroids, ids, metric="euclidean")
     return labels
 
 
@@ -254,60 +192,72 @@ class TopicResult:
         return float((self.hdbscan_labels == -1).mean()) if len(self.hdbscan_labels) else 0.0
 
 
+@dataclass
+class Clusters:
+    """The topics HDBSCAN found, before they are described."""
+
+    labels: np.ndarray  #: topic per paper, 0.. by size; outliers reassigned unless kept (then -1)
+    hdbscan_labels: np.ndarray  #: HDBSCAN's own labels on the papers clustered (-1 = outlier)
+    min_topic_size: int
+    warnings: list[str] = field(default_factory=list)
+
+
+def cluster_topics(reduced: np.ndarray, config: TopicConfig = TopicConfig()) -> Clusters:
+    """Topic per paper from the clustering space: HDBSCAN, outliers given their nearest topic, ids by size."""
+    n = len(reduced)
+    mts = config.min_topic_size or auto_min_topic_size(n)
+    warnings: list[str] = []
+    raw = cluster(reduced, mts, config.cluster_selection)
+    if n < 3:
+        warnings.append(f"only {n} paper(s): too few to cluster, all placed in one topic")
+    elif (raw == -1).all():
+        warnings.append(f"no cluster of at least {mts} similar papers was found; all papers placed in one topic "
+                        "(try a smaller --min-topic-size)")
+        raw = np.zeros(n, dtype=int)
+    labels = reassign_outliers(raw, reduced) if config.reduce_outliers else raw.copy()
+    return Clusters(labels=order_by_size(labels), hdbscan_labels=raw, min_topic_size=mts, warnings=warnings)
+
+
 class TopicModeler:
-    """Estimator-style: ``__init__`` stores parameters, ``fit`` does the work."""
+    """Describes topics decided beforehand: keywords, labels and representative papers (BERTopic).
+
+    Estimator-style: ``__init__`` stores parameters, :meth:`fit` does the
+    work and returns the modeler. The topics come from :func:`cluster_topics`
+    rather than from BERTopic's own HDBSCAN, because a large corpus is
+    clustered on a sample and then extended to every paper; ``fit`` takes
+    every paper with its topic.
+
+    Fitted attributes: ``model_`` (the BERTopic model), ``result_``
+    (:class:`TopicResult`), and ``topic_ids_`` with ``centroids_`` (each
+    topic's unit mean vector, what new papers are assigned by).
+    """
 
     def __init__(self, config: TopicConfig = TopicConfig(), embed_fn=None, seed: int = 42):
         self.config = config
         self.embed_fn = embed_fn
         self.seed = seed
 
-    def fit(self, docs: list[str], embeddings: np.ndarray, reduced: np.ndarray) -> TopicModeler:
-        import time
-
-        t0 = time.perf_counter()
-        labels, raw, mts, warnings = self.cluster(embeddings, reduced)
-        t1 = time.perf_counter()
-        self.describe(docs, embeddings, labels, raw, mts, warnings)
-        self.timings_ = {"cluster": round(t1 - t0, 3), "represent": round(time.perf_counter() - t1, 3)}
+    def fit(self, docs: list[str], embeddings: np.ndarray, clusters: Clusters) -> TopicModeler:
+        """Keywords, labels and representative papers for every paper's topic in ``clusters.labels``."""
+        if not len(docs) == len(embeddings) == len(clusters.labels):
+            raise ValueError(f"{len(docs)} docs, {len(embeddings)} embeddings and {len(clusters.labels)} topics")
+        self.model_ = self._fit_bertopic(docs, embeddings, clusters.labels)
+        self.result_ = self._collect(clusters, embeddings)
+        self.topic_ids_, self.centroids_ = topic_centroids(embeddings, self.result_.topics, unit=True)
         return self
 
-    def cluster(self, embeddings: np.ndarray, reduced: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, list[str]]:
-        """Topic per paper (ordered by size, outliers reassigned unless kept), raw HDBSCAN labels, size used."""
-        n = len(embeddings)
-        cfg = self.config
-        mts = cfg.min_topic_size or auto_min_topic_size(n)
-        warnings: list[str] = []
-        raw = cluster(reduced, mts, cfg.cluster_selection)
-        if n < 3:
-            warnings.append(f"only {n} paper(s): too few to cluster, all placed in one topic")
-        elif (raw == -1).all():
-            warnings.append(f"no cluster of at least {mts} similar papers was found; all papers placed in one topic "
-                            "(try a smaller --min-topic-size)")
-            raw = np.zeros(n, dtype=int)
-        labels = reassign_outliers(raw, reduced) if cfg.reduce_outliers else raw.copy()
-        return order_by_size(labels), raw, mts, warnings
-
-    def describe(self, docs: list[str], embeddings: np.ndarray, labels: np.ndarray, raw: np.ndarray,
-                 mts: int, warnings: list[str]) -> TopicModeler:
-        """Keywords, labels, topic embeddings and representative papers for given assignments."""
-        dims = np.zeros((len(docs), 2), dtype=np.float32)
-        self.model_ = self._fit_bertopic(docs, embeddings, dims, labels)
-        self.result_ = self._collect(raw, mts, warnings, embeddings)
-        return self
-
-    def _fit_bertopic(self, docs, embeddings, reduced, labels):
+    def _fit_bertopic(self, docs, embeddings, labels):
         import_bertopic()
         from bertopic import BERTopic
         from bertopic.vectorizers import ClassTfidfTransformer
 
         model = BERTopic(
             embedding_model=make_backend(self.embed_fn) if self.embed_fn else None,
-            umap_model=Passthrough(reduced),
+            umap_model=NoReduction(),
             hdbscan_model=FixedClusters(labels),
             vectorizer_model=make_vectorizer(len(docs)),
             ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
-            representation_model=make_representation(self.config) if self.embed_fn else None,
+            representation_model=make_representation(self.config, self.seed) if self.embed_fn else None,
             top_n_words=self.config.top_n_words,
             calculate_probabilities=False,
             verbose=False,
@@ -323,7 +273,7 @@ class TopicModeler:
             model.fit(docs, embeddings=embeddings)
         return model
 
-    def _collect(self, raw, mts, warnings, embeddings) -> TopicResult:
+    def _collect(self, clusters: Clusters, embeddings: np.ndarray) -> TopicResult:
         model = self.model_
         assigned = np.asarray(model.topics_, dtype=int)
         keywords = {int(t): [(w, float(s)) for w, s in (ws or []) if w]
@@ -335,17 +285,41 @@ class TopicModeler:
         for t in keywords:
             members = np.flatnonzero(assigned == t)
             reps[t] = _representative(embeddings, members)
-        return TopicResult(topics=assigned, hdbscan_labels=raw, keywords=keywords, labels=names,
-                           representative=reps, min_topic_size=mts, warnings=warnings)
+        return TopicResult(topics=assigned, hdbscan_labels=clusters.hdbscan_labels, keywords=keywords, labels=names,
+                           representative=reps, min_topic_size=clusters.min_topic_size,
+                           warnings=list(clusters.warnings))
 
     def save(self, path: Path) -> None:
-        """BERTopic's safetensors format: configs, c-TF-IDF and topic embeddings, no pickles.
+        """BERTopic's safetensors format (configs, c-TF-IDF, topic embeddings; no pickles) and our centroids.
 
         The embedding model is not saved with it (it is a pointer in run.json), which
         BERTopic warns about; the warning is silenced here because it is intended.
         """
         logging.getLogger("BERTopic").setLevel(logging.ERROR)
         self.model_.save(str(path), serialization="safetensors", save_ctfidf=True, save_embedding_model=False)
+        save_centroids(Path(path), self.topic_ids_, self.centroids_)
+
+
+#: The topic centroids in a run's model folder, in a layout this project owns (BERTopic's may change).
+CENTROIDS_FILE = "topic_centroids.safetensors"
+
+
+def save_centroids(model_dir: Path, ids: np.ndarray, centroids: np.ndarray) -> None:
+    from safetensors.numpy import save_file
+
+    save_file({"topic_ids": np.asarray(ids, dtype=np.int64),
+               "centroids": np.ascontiguousarray(centroids, dtype=np.float32)}, str(model_dir / CENTROIDS_FILE))
+
+
+def load_centroids(model_dir: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(topic ids, unit centroids) of a saved model; runs written before the file existed are read from BERTopic's."""
+    path = Path(model_dir) / CENTROIDS_FILE
+    if not path.exists():
+        return bertopic_topic_embeddings(model_dir)
+    from safetensors.numpy import load_file
+
+    tensors = load_file(str(path))
+    return tensors["topic_ids"].astype(int), tensors["centroids"]
 
 
 def _representative(embeddings: np.ndarray, members: np.ndarray, k: int = 5) -> list[int]:

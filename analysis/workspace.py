@@ -26,8 +26,9 @@ from .config import Limits
 from .corpus import Corpus, assemble
 from .errors import InputError
 from .export import safe_filename
+from .pipeline import STAGES, StageProgress
 from .readers import detect_format, read_bytes
-from .run import RUN_FILE, is_run
+from .rundir import RUN_FILE, is_run
 from .themes import SEP, ThemeSet, parse_themes
 
 #: The environment variable naming the run to open (tests and scripts use it; ``--run`` wins).
@@ -119,12 +120,8 @@ def corpus_from_uploads(items: list[tuple[str, bytes]], *, year: int | None = No
 
 # --------------------------------------------------------------------------- builds in the background
 
-#: Where each build stage sits on one 0..1 progress bar (embedding dominates unless vectors are cached).
-STAGE_SPAN = {
-    "queued": (0.0, 0.0), "load": (0.0, 0.05), "embed": (0.05, 0.40), "reduce": (0.40, 0.60),
-    "cluster": (0.60, 0.63), "map": (0.63, 0.75), "assign": (0.75, 0.78), "represent": (0.78, 0.93),
-    "themes": (0.93, 0.96), "write": (0.96, 1.0), "done": (1.0, 1.0),
-}
+#: Where each build stage sits on one 0..1 progress bar: the build's stages, between waiting and done.
+STAGE_SPAN = {"queued": (0.0, 0.0), **{s.name: s.span for s in STAGES}, "done": (1.0, 1.0)}
 
 
 def overall_fraction(stage: str, fraction: float) -> float:
@@ -154,12 +151,12 @@ class BuildJob:
         return (self.finished or time.monotonic()) - self.started
 
     def progress(self, stage: str, fraction: float, message: str) -> None:
-        """The ``progress`` callback of :func:`analysis.run.build`; the bar never moves backwards."""
+        """The ``progress`` callback of :func:`analysis.pipeline.build`; the bar never moves backwards."""
         new = overall_fraction(stage, fraction)
         self.fraction = max(self.fraction, new)
         self.stage, self.message = stage, message
 
-    def _run(self, target: Callable[[Callable[[str, float, str], None]], Path]) -> None:
+    def _run(self, target: Callable[[StageProgress], Path]) -> None:
         try:
             self.path = Path(target(self.progress))
             self.stage, self.fraction, self.message = "done", 1.0, "finished"
@@ -176,7 +173,7 @@ _JOBS: dict[str, BuildJob] = {}
 _JOBS_LOCK = threading.Lock()
 
 
-def start_build(out: Path | str, target: Callable[[Callable[[str, float, str], None]], Path]) -> BuildJob:
+def start_build(out: Path | str, target: Callable[[StageProgress], Path]) -> BuildJob:
     """Start ``target(progress) -> run dir`` in a thread, unless a build of ``out`` is already running."""
     key = str(Path(out).resolve())
     with _JOBS_LOCK:

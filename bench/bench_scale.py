@@ -27,6 +27,8 @@ from pathlib import Path
 
 from _measure import PeakRSS, record_results
 
+from analysis.pipeline import STAGES
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"
 
@@ -74,7 +76,7 @@ def main() -> None:
     args = p.parse_args()
     record_results("bench_scale")
     os.environ["PAPERTOPICS_NO_SHIPPED_EMBEDDINGS"] = "1"
-    stages = ["embed", "reduce", "cluster", "map", "assign", "represent", "themes", "trends", "metrics", "write"]
+    stages = [s.name for s in STAGES if s.name != "load"]
     print("| engine | papers | fitted on | " + " | ".join(stages) + " | wall s | peak RSS MB: build process "
           "| all its processes |")
     print("|---" * (len(stages) + 6) + "|")

@@ -39,7 +39,8 @@ def cache_dir() -> Path:
 @pytest.fixture(scope="session")
 def seed_run(tmp_path_factory, cache_dir) -> Path:
     """The seed page built once with default settings: the run most tests read."""
-    from analysis.run import build, save_run
+    from analysis.pipeline import build
+    from analysis.rundir import save_run
 
     out = tmp_path_factory.mktemp("runs") / "seed"
     return save_run(build([SEED_PAGE], cache_dir=cache_dir), out)
@@ -48,6 +49,6 @@ def seed_run(tmp_path_factory, cache_dir) -> Path:
 @pytest.fixture(scope="session")
 def run(seed_run):
     """The seed run as the dashboard loads it."""
-    from analysis.run import load_run
+    from analysis.rundir import load_run
 
     return load_run(seed_run)

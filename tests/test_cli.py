@@ -16,8 +16,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from analysis.config import BuildConfig, with_overrides
 from analysis.corpus import PAPER_COLUMNS, SKIPPED_COLUMNS
-from analysis.run import TOPIC_COLUMNS
+from analysis.errors import InputError
+from analysis.pipeline import TOPIC_COLUMNS
 from analysis.trends import TREND_COLUMNS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,6 +91,17 @@ def test_bad_arguments_are_usage_errors(tmp_path):
     assert proc.returncode == 2 and "must be at least 2" in proc.stderr and "Traceback" not in proc.stderr
 
 
+def test_settings_are_overridden_by_name_and_an_unknown_name_is_refused():
+    """What CLI flags and the dashboard form do: change a setting at any level; a typo is an error, not a default."""
+    config = with_overrides(BuildConfig(), seed=7, max_seq_length=128, n_neighbors=12, min_topic_size=9)
+    assert (config.seed, config.embed.max_seq_length, config.reduce.n_neighbors, config.topics.min_topic_size) == \
+        (7, 128, 12, 9)
+    assert config.embed.precision == BuildConfig().embed.precision  # the rest is untouched
+    with pytest.raises(InputError, match="unknown setting\\(s\\): min_topic_sise") as err:
+        with_overrides(BuildConfig(), min_topic_sise=5)
+    assert "min_topic_size" in str(err.value) and "\n" not in str(err.value)
+
+
 # --------------------------------------------------------------------------- the seed page, end to end
 
 @pytest.fixture(scope="module")
@@ -106,6 +119,7 @@ def test_cli_build_of_the_seed_page_writes_a_complete_run_directory(cli_seed_run
     assert {p.name for p in out.iterdir()} == {"papers.csv", "papers.parquet", "topics.csv", "topics.parquet",
                                                "trends.csv", "skipped.csv", "run.json", "model"}
     assert any(p.suffix == ".safetensors" for p in (out / "model").iterdir())
+    assert (out / "model" / "topic_centroids.safetensors").is_file()  # what assign reads
     assert [p for p in out.parent.iterdir() if p.name.startswith(".")] == []  # no temp folder left behind
     assert proc.stdout.startswith(f"wrote {out}: 73 papers in ")
     assert "0 skipped (of 73 input rows); 0 newly embedded" in proc.stdout
@@ -155,12 +169,14 @@ def test_cli_run_json_records_inputs_parameters_model_versions_counts_and_timing
     assert params["seed"] == 42 and params["embed"]["max_seq_length"] == 256
     assert params["embed"]["precision"] == "int8"
     assert params["min_topic_size_used"] >= 2 and params["theme_names"]
+    assert params["theme_threshold"] == meta["theme_threshold"] == 2.0  # the one the theme file set
     assert meta["model"]["embedder"] == "all-MiniLM-L6-v2" and meta["model"]["model_id"].startswith("all-MiniLM")
     assert {"python", "bertopic", "umap-learn", "sentence-transformers", "pandas"} <= set(meta["versions"])
     c = meta["counts"]
     assert c["input"] == c["kept"] + c["skipped"] == 73 and c["skipped"] == 0
     assert c["embedded_new"] == 0 and c["embedded_from_cache"] == 73  # seed_run filled this cache
     assert c["topics"] >= 1 and c["undated"] == 0
+    assert c["reduction_from_cache"] is True  # seed_run computed the same reductions into this cache
     assert {"load", "embed", "reduce", "themes", "map", "trends", "metrics", "write"} <= set(meta["seconds"])
     assert all(isinstance(v, (int, float)) and v >= 0 for v in meta["seconds"].values())
     assert set(meta["metrics"]) >= {"n_topics", "outlier_share"}

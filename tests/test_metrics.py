@@ -59,6 +59,16 @@ def test_silhouette_separated_vs_mixed():
     assert silhouette(X, np.zeros(40, dtype=int)) is None
 
 
+def test_sampled_silhouette_follows_the_seed():
+    """Above ``sample`` papers the silhouette is estimated on a sample drawn with the build's seed."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 3))
+    y = (X[:, 0] > 0).astype(int)
+    first = silhouette(X, y, seed=1, sample=60)
+    assert silhouette(X, y, seed=1, sample=60) == first
+    assert silhouette(X, y, seed=2, sample=60) != first
+
+
 def test_agreement_perfect_and_permuted():
     perfect = agreement(["a", "a", "b", "b"], [1, 1, 0, 0])
     assert perfect["nmi"] == pytest.approx(1.0) and perfect["ari"] == pytest.approx(1.0)

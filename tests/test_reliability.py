@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.run import is_run, list_runs, load_run
+from analysis.rundir import is_run, list_runs, load_run
 
 ROOT = Path(__file__).resolve().parent.parent
 TOPIC_COLS = ["paper_id", "topic_id", "topic_label", "themes"]
@@ -89,7 +89,8 @@ def assert_whole_run_or_none(runs: Path, out: Path, allowed: dict[str, int]) -> 
 
 
 def test_sigkill_at_any_stage_never_leaves_a_half_run(tmp_path, shared_data, cache_dir):
-    from analysis.run import build, save_run
+    from analysis.pipeline import build
+    from analysis.rundir import save_run
 
     runs = tmp_path / "runs"
     out = runs / "current"
@@ -124,7 +125,8 @@ def test_sigkill_at_any_stage_never_leaves_a_half_run(tmp_path, shared_data, cac
 
 _SAVER = """
 import sys
-from analysis.run import BuildResult, load_run, save_run
+from analysis.pipeline import BuildResult
+from analysis.rundir import load_run, save_run
 run = load_run(sys.argv[1])
 result = BuildResult(papers=run.papers, topics=run.topics, trends=run.trends, skipped=run.skipped, meta={})
 i = 0
@@ -163,7 +165,8 @@ def test_two_builds_at_once_sharing_a_cache_match_the_same_builds_run_in_turn(tm
     from analysis.config import EmbedConfig
     from analysis.corpus import load_corpus
     from analysis.embed import EmbeddingCache, SentenceEmbedder, text_key
-    from analysis.run import build, save_run
+    from analysis.pipeline import build
+    from analysis.rundir import save_run
 
     # Seven papers each (three in common): small enough to skip UMAP's start-up cost in each
     # process, large enough to cluster. Not in any shipped cache, so both builds embed and write.
@@ -204,7 +207,8 @@ def test_two_builds_at_once_sharing_a_cache_match_the_same_builds_run_in_turn(tm
 
 
 def test_single_paper_corpus_gives_a_complete_run(tmp_path, shared_data, cache_dir):
-    from analysis.run import build, save_run
+    from analysis.pipeline import build
+    from analysis.rundir import save_run
 
     src = jsonl_subset(shared_data, "2024-Q4", 5, 6, tmp_path / "one.jsonl")
     result = build([src], cache_dir=cache_dir)

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
+import pytest
 from sklearn.neighbors import NearestNeighbors
 
-from analysis.config import auto_min_topic_size
-from analysis.reduce import ReductionCache, exact_cosine_knn
-from analysis.topics import make_label, order_by_size, reassign_outliers
+from analysis.config import TopicConfig, auto_min_topic_size
+from analysis.placement import nearest_centroid, place, topic_centroids, unit_rows
+from analysis.reduce import Reducer, ReductionCache, exact_cosine_knn
+from analysis.topics import (
+    Clusters,
+    TopicModeler,
+    cluster_topics,
+    make_label,
+    make_representation,
+    order_by_size,
+    reassign_outliers,
+)
 
 
 def test_exact_knn_matches_sklearn():
@@ -40,6 +46,20 @@ def test_reduction_cache_roundtrip_and_rejects_wrong_shape(tmp_path):
     assert cache.get("k", 6) is None and len(cache.problems) == 2
 
 
+def test_reducer_counts_what_it_read_from_the_cache_and_what_it_computed(tmp_path):
+    x = np.random.default_rng(0).normal(size=(6, 16)).astype(np.float32)
+    first = Reducer(seed=3, cache=ReductionCache(tmp_path))
+    space, layout = first.cluster_space(x), first.map_2d(x)
+    assert space.shape == (6, 5) and layout.shape == (6, 2)
+    assert (first.cache_hits, first.computed) == (0, 2)
+    again = Reducer(seed=3, cache=ReductionCache(tmp_path))
+    assert np.array_equal(again.cluster_space(x), space) and np.array_equal(again.map_2d(x), layout)
+    assert (again.cache_hits, again.computed) == (2, 0)
+    other_seed = Reducer(seed=4, cache=ReductionCache(tmp_path))
+    other_seed.map_2d(x)
+    assert (other_seed.cache_hits, other_seed.computed) == (0, 1)
+
+
 def test_order_by_size_and_outliers():
     labels = np.array([5, 5, 2, 2, 2, -1, 7])
     assert order_by_size(labels).tolist() == [1, 1, 0, 0, 0, -1, 2]
@@ -49,6 +69,55 @@ def test_reassign_outliers_to_nearest_centroid():
     space = np.array([[0, 0], [0, 1], [10, 10], [10, 11], [2, 1], [7, 8]], dtype=np.float32)
     labels = np.array([0, 0, 1, 1, -1, -1])
     assert reassign_outliers(labels, space).tolist() == [0, 0, 1, 1, 0, 1]
+
+
+def test_papers_outside_the_fit_take_the_nearest_unit_centroid_and_land_among_their_neighbours():
+    rng = np.random.default_rng(0)
+    a, b = np.eye(8, dtype=np.float32)[0], np.eye(8, dtype=np.float32)[1]
+    fitted = unit_rows(np.vstack([a + 0.1 * rng.normal(size=(20, 8)), b + 0.1 * rng.normal(size=(20, 8))])
+                       .astype(np.float32))
+    labels = np.array([3] * 20 + [7] * 20)
+    labels[5] = -1  # an outlier has no centroid of its own
+    ids, centroids = topic_centroids(fitted, labels, unit=True)
+    assert ids.tolist() == [3, 7] and np.allclose(np.linalg.norm(centroids, axis=1), 1)
+    xy = np.where(np.arange(40)[:, None] < 20, [0.0, 0.0], [10.0, 10.0]).astype(np.float32)
+    new = unit_rows(np.vstack([a + 0.2 * b, b + 0.2 * a, fitted[25]]).astype(np.float32))
+    topics, positions = place(new, centroids, ids, fitted, xy)
+    assert topics.tolist() == [3, 7, 7]
+    assert np.abs(positions[0]).max() < 1e-6 and np.abs(positions[1] - 10).max() < 1e-4
+    # The same rule by distance (the clustering space), and an unknown metric is refused.
+    space = np.array([[0, 0], [10, 10]], dtype=np.float32)
+    assert nearest_centroid(np.array([[9, 8], [1, 2]], dtype=np.float32), space, np.array([4, 2]),
+                            metric="euclidean").tolist() == [2, 4]
+    with pytest.raises(ValueError, match="unknown metric"):
+        nearest_centroid(new, centroids, ids, metric="manhattan")
+
+
+def test_topic_modeler_is_an_estimator_describing_the_topics_it_is_given():
+    """fit(docs, embeddings, clusters) returns the modeler; each topic's keywords come from its own papers."""
+    rng = np.random.default_rng(0)
+    docs = ([f"graph neural networks message passing on molecules, study {i}" for i in range(12)]
+            + [f"speech recognition acoustic models for low resource languages, study {i}" for i in range(12)])
+    embeddings = np.vstack([np.eye(8)[0] + 0.05 * rng.normal(size=(12, 8)),
+                            np.eye(8)[1] + 0.05 * rng.normal(size=(12, 8))]).astype(np.float32)
+    clusters = cluster_topics(np.vstack([rng.normal(0, 0.1, (12, 5)), rng.normal(5, 0.1, (12, 5))]),
+                              TopicConfig(min_topic_size=4))
+    assert sorted(set(clusters.labels.tolist())) == [0, 1] and clusters.min_topic_size == 4
+    modeler = TopicModeler(TopicConfig(representation="ctfidf"), seed=3)
+    assert not hasattr(modeler, "result_")  # nothing is fitted before fit
+    assert modeler.fit(docs, embeddings, clusters) is modeler
+    res = modeler.result_
+    assert res.topics.tolist() == clusters.labels.tolist()
+    graph_topic = int(clusters.labels[0])
+    assert {"graph", "molecules"} <= {w for w, _ in res.keywords[graph_topic]}
+    assert "speech" not in {w for w, _ in res.keywords[graph_topic]}
+    with pytest.raises(ValueError, match="24 docs, 24 embeddings and 3 topics"):
+        TopicModeler().fit(docs, embeddings, Clusters(np.zeros(3, dtype=int), np.zeros(3, dtype=int), 3))
+
+
+def test_the_seed_reaches_keybert_sampling():
+    keybert, _ = make_representation(TopicConfig(), seed=7)
+    assert keybert.random_state == 7
 
 
 def test_labels_skip_repeated_phrases():
@@ -97,8 +166,49 @@ def test_saved_model_assigns_papers_without_refitting(seed_run, seed_page, cache
     assert (merged["themes_new"] == merged["themes_run"]).all()
 
 
+def test_a_run_keeps_its_own_topic_centroids_and_older_runs_without_them_still_assign(seed_run, seed_page,
+                                                                                     cache_dir, tmp_path):
+    import shutil
+
+    from analysis.assign import assign_files
+    from analysis.patches import bertopic_topic_embeddings
+    from analysis.topics import CENTROIDS_FILE, load_centroids
+
+    ids, centroids = load_centroids(seed_run / "model")
+    topics = pd.read_parquet(seed_run / "topics.parquet")
+    assert ids.tolist() == sorted(topics["topic_id"]) and np.allclose(np.linalg.norm(centroids, axis=1), 1)
+    old_ids, old_centroids = bertopic_topic_embeddings(seed_run / "model")
+    assert old_ids.tolist() == ids.tolist() and np.array_equal(old_centroids, centroids)
+    old = shutil.copytree(seed_run, tmp_path / "before-centroids")
+    (old / "model" / CENTROIDS_FILE).unlink()
+    pd.testing.assert_frame_equal(assign_files(old, [str(seed_page)], cache_dir=cache_dir),
+                                  assign_files(seed_run, [str(seed_page)], cache_dir=cache_dir))
+
+
+def test_a_run_json_without_embedding_settings_is_assigned_with_the_default_ones(seed_run, seed_page, cache_dir,
+                                                                                 tmp_path, monkeypatch):
+    """Missing token budget and precision mean the defaults (256, int8), as the run was built, not 128/fp32."""
+    import json
+    import shutil
+
+    from analysis.assign import assign_files
+
+    old = shutil.copytree(seed_run, tmp_path / "old-run")
+    meta = json.loads((old / "run.json").read_text())
+    model_id = meta["model"].pop("model_id")
+    del meta["model"]["max_seq_length"], meta["model"]["precision"]
+    (old / "run.json").write_text(json.dumps(meta))
+    monkeypatch.setenv("PAPERTOPICS_NO_SHIPPED_EMBEDDINGS", "1")
+    monkeypatch.setenv("PAPERTOPICS_MODEL_CACHE", str(cache_dir / "models"))  # the converted model, not vectors
+    fresh = tmp_path / "fresh-cache"
+    assigned = assign_files(old, [str(seed_page)], cache_dir=fresh)
+    assert [p.name for p in (fresh / "embeddings").iterdir()] == [model_id]
+    merged = assigned.merge(pd.read_parquet(seed_run / "papers.parquet"), on="paper_id", suffixes=("_new", "_run"))
+    assert len(merged) == 73 and (merged["topic_id_new"] == merged["topic_id_run"]).mean() >= 0.9
+
+
 def test_fit_sample_is_exact_size_and_stratified_by_month():
-    from analysis.engines import fit_sample_indices
+    from analysis.pipeline import fit_sample_indices
 
     dates = pd.Series(["2025-01-05"] * 700 + ["2025-02-10"] * 250 + ["2025-03-01"] * 49 + [""])
     idx = fit_sample_indices(dates, 200, seed=1)
@@ -107,17 +217,3 @@ def test_fit_sample_is_exact_size_and_stratified_by_month():
     assert 135 <= months["2025-01"] <= 145 and 45 <= months["2025-02"] <= 55 and months["2025-03"] >= 9
     assert fit_sample_indices(dates, 5000, seed=1) is None
     assert (fit_sample_indices(dates, 200, seed=1) == idx).all()
-
-
-def test_bertopic_is_imported_without_torch_text_integrations():
-    # In a fresh process: BERTopic's unused torch and transformers-based extras stay out (seconds of
-    # imports), and nothing stays blocked afterwards.
-    code = ("import sys; from analysis.topics import import_bertopic, UNUSED_BERTOPIC_MODULES; "
-            "b = import_bertopic(); from bertopic import BERTopic; "
-            "print(sorted(m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules), "
-            "[m for m in UNUSED_BERTOPIC_MODULES if m in sys.modules]); "
-            "import bertopic.representation._zeroshot, torch; print('later import ok')")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).resolve().parent.parent).stdout.splitlines()
-    assert out[0] == "[] []"
-    assert out[1] == "later import ok"

@@ -11,6 +11,7 @@ import pytest
 from analysis import workspace
 from analysis.config import Limits
 from analysis.errors import InputError, LimitError
+from analysis.pipeline import STAGES
 from analysis.themes import load_themes
 
 
@@ -82,7 +83,7 @@ def test_theme_table_round_trip_keeps_hidden_fields():
 
 
 def test_run_json_theme_lists_fill_the_editor(seed_run):
-    from analysis.run import load_run
+    from analysis.rundir import load_run
 
     table = workspace.theme_table(load_run(seed_run).meta["themes"])
     assert table["name"].tolist() == load_run(seed_run).theme_names
@@ -126,8 +127,9 @@ def test_a_failed_build_reports_its_error(tmp_path):
 
 
 def test_progress_never_moves_backwards():
-    # The order analysis.run.build reports them in.
-    stages = ["load", "embed", "reduce", "cluster", "map", "assign", "represent", "themes", "write", "done"]
+    # The order analysis.pipeline.build reports them in: every stage has its place on the bar.
+    stages = [s.name for s in STAGES] + ["done"]
+    assert set(stages) <= set(workspace.STAGE_SPAN)
     ends = [workspace.overall_fraction(s, 1.0) for s in stages]
     assert ends == sorted(ends) and ends[-1] == 1.0
     job = workspace.BuildJob(out=Path("x"))
