@@ -18,7 +18,7 @@ from analysis.config import EmbedConfig, ReduceConfig, TopicConfig, model_cache_
 from analysis.corpus import load_corpus
 from analysis.embed import EmbeddingCache, SentenceEmbedder, embed_with_cache
 from analysis.reduce import Reducer, ReductionCache
-from analysis.topics import TopicModeler
+from analysis.topics import cluster_topics
 
 
 @dataclass(frozen=True)
@@ -60,12 +60,12 @@ def labelled(shared_data: Path, cache_dir: Path, category: str, n: int, tmp: Pat
 
 def recluster(vectors: np.ndarray, seed: int, cache_dir: Path) -> np.ndarray:
     """A build's clustering of these vectors with this seed (UMAP 5-D, then the build's clusterer)."""
-    reduced, _ = Reducer(ReduceConfig(), seed=seed, cache=ReductionCache(cache_dir)).cluster_space(vectors)
-    return TopicModeler(TopicConfig(), seed=seed).cluster(vectors, reduced)[0]
+    reduced = Reducer(ReduceConfig(), seed=seed, cache=ReductionCache(cache_dir)).cluster_space(vectors)
+    return cluster_topics(reduced, TopicConfig()).labels
 
 
 def map_2d(vectors: np.ndarray, seed: int, cache_dir: Path) -> np.ndarray:
-    return Reducer(ReduceConfig(), seed=seed, cache=ReductionCache(cache_dir)).map_2d(vectors)[0]
+    return Reducer(ReduceConfig(), seed=seed, cache=ReductionCache(cache_dir)).map_2d(vectors)
 
 
 def subjects(papers: Papers, patterns: dict[str, str]) -> dict[str, np.ndarray]:
