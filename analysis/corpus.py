@@ -23,7 +23,9 @@ from .readers import ROW, RawTable, clean_text, current_limits, read_path
 
 #: The fixed leading columns of papers.csv; the single source of truth for that contract.
 CORE_COLUMNS = ["paper_id", "title", "abstract", "date", "authors", "url"]
-RESULT_COLUMNS = ["topic_id", "topic_label", "themes", "x", "y"]
+#: ``added_in``: 0 for the build, n for the n-th ``add``; ``fit_score``: cosine to the topic's centroid;
+#: ``novel``: an added paper that fits no topic well (docs/identity.md).
+RESULT_COLUMNS = ["topic_id", "topic_label", "themes", "x", "y", "added_in", "fit_score", "novel"]
 PAPER_COLUMNS = CORE_COLUMNS + RESULT_COLUMNS
 SKIPPED_COLUMNS = ["source", "row", "title", "reason"]
 
@@ -53,8 +55,12 @@ class Corpus:
 
     @property
     def texts(self) -> list[str]:
-        """What gets embedded: the title carries the most signal per token."""
-        return (self.papers["title"] + ". " + self.papers["abstract"]).tolist()
+        return texts_of(self.papers)
+
+
+def texts_of(papers: pd.DataFrame) -> list[str]:
+    """What gets embedded: the title carries the most signal per token."""
+    return (papers["title"] + ". " + papers["abstract"]).tolist()
 
 
 def norm_title(title: str) -> str:

