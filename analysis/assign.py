@@ -18,39 +18,59 @@ import pandas as pd
 from .config import EmbedConfig, default_cache_dir, model_cache_dir, shipped_embedding_dirs
 from .corpus import Corpus, load_corpus
 from .embed import EmbeddingCache, SentenceEmbedder, embed_with_cache
-from .placement import nearest_centroid
-from .rundir import Run, load_run
+from .placement import nearest_centroid, topic_centroids
+from .rundir import Run, load_run, load_vectors
 from .themes import ThemeSet, assign_themes, parse_themes
 from .topics import load_centroids
 
 
 def assign_corpus(run: Run, corpus: Corpus, embeddings: np.ndarray) -> pd.DataFrame:
-    """Topic, label and themes for papers the run has not seen."""
-    ids, centroids = load_centroids(Path(run.path) / "model")
+    """Topic, label and themes for papers the run has not seen.
+
+    The centroids come from the run's own vectors when it keeps them: after a
+    refit the saved model numbers its topics by size, not by the run's ids.
+    """
+    vectors = load_vectors(run.path, len(run.papers))
+    if vectors is not None:
+        ids, centroids = topic_centroids(vectors, run.papers["topic_id"].to_numpy(), unit=True)
+    else:
+        ids, centroids = load_centroids(Path(run.path) / "model")
     topics = nearest_centroid(embeddings, centroids, ids)
     labels = dict(zip(run.topics["topic_id"], run.topics["topic_label"]))
     out = corpus.papers[["paper_id", "title", "date"]].copy()
     out["topic_id"] = topics
     out["topic_label"] = [labels.get(int(t), "") for t in topics]
-    themes = None
-    if run.meta.get("themes"):
-        threshold = run.meta.get("theme_threshold", ThemeSet.threshold)
-        themes = parse_themes({"theme": run.meta["themes"], "threshold": threshold}, source="run.json")
+    themes = run_themes(run.meta)
     out["themes"] = assign_themes(corpus.papers, themes) if themes else ""
     return out
+
+
+def run_themes(meta: dict) -> ThemeSet | None:
+    """The theme list a run was built with, as its run.json records it (None when it has none)."""
+    if not meta.get("themes"):
+        return None
+    threshold = meta.get("theme_threshold", ThemeSet.threshold)
+    return parse_themes({"theme": meta["themes"], "threshold": threshold}, source="run.json")
+
+
+def run_embedder(meta: dict, cache_dir=None) -> tuple[SentenceEmbedder, EmbeddingCache]:
+    """The embedder a run's papers were embedded with (model, token budget, precision), and the cache."""
+    model = meta.get("model", {})
+    cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
+    config = EmbedConfig(model=model.get("embedder", EmbedConfig.model),
+                         max_seq_length=int(model.get("max_seq_length", EmbedConfig.max_seq_length)),
+                         precision=model.get("precision", EmbedConfig.precision))
+    embedder = SentenceEmbedder.from_config(config, model_cache=model_cache_dir(cache_dir))
+    if getattr(embedder, "needs_conversion", lambda: False)():
+        embedder.prepare()
+    return embedder, EmbeddingCache(cache_dir, extra_dirs=shipped_embedding_dirs())
 
 
 def assign_files(run_dir: Path, inputs: list[str], cache_dir=None) -> pd.DataFrame:
     """Embed new papers as the run's papers were (its model, token budget and precision) and assign them."""
     logging.getLogger("BERTopic").setLevel(logging.ERROR)
     run = load_run(run_dir)
-    model = run.meta.get("model", {})
-    cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
-    config = EmbedConfig(model=model.get("embedder", EmbedConfig.model),
-                         max_seq_length=int(model.get("max_seq_length", EmbedConfig.max_seq_length)),
-                         precision=model.get("precision", EmbedConfig.precision))
-    embedder = SentenceEmbedder.from_config(config, model_cache=model_cache_dir(cache_dir))
+    embedder, cache = run_embedder(run.meta, cache_dir)
     corpus = load_corpus(inputs)
-    cache = EmbeddingCache(cache_dir, extra_dirs=shipped_embedding_dirs())
     embeddings, _ = embed_with_cache(corpus.texts, embedder, cache)
     return assign_corpus(run, corpus, embeddings)

@@ -1,4 +1,4 @@
-"""Command line: ``python -m analysis build|evaluate|info``.
+"""Command line: ``python -m analysis build|add|refit|evaluate|assign|info``.
 
 Heavy libraries, and the project's modules that load them (numpy, pandas),
 are imported inside the commands, so ``--help`` answers at once. Bad input
@@ -69,7 +69,32 @@ def make_parser() -> argparse.ArgumentParser:
     b.add_argument("--fit-sample", type=_positive_int, default=None, metavar="N",
                    help="fit topics on at most N papers (date-stratified sample), assign the rest "
                         "(default 50000)")
+    b.add_argument("--like", type=Path, default=None, metavar="OLD_RUN",
+                   help="keep the topic ids and labels of an earlier run (matched one to one)")
     b.add_argument("--quiet", action="store_true", help="no progress output")
+
+    g = sub.add_parser("add", help="add papers to a run in place (old papers keep topic, label and position)",
+                       description="Read new paper lists, skip papers already in the run, embed the rest and "
+                                   "give each the nearest topic, a fit score, a novel flag, a map position "
+                                   "and its themes; the run is swapped in atomically.")
+    g.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    g.add_argument("inputs", nargs="+", metavar="INPUT")
+    g.add_argument("--cache", type=Path, default=None, metavar="DIR")
+    g.add_argument("--wait", type=float, default=None, metavar="SECONDS",
+                   help="how long to wait for another add/refit of the run (default 60; 0: refuse at once)")
+
+    r = sub.add_parser("refit", help="re-cluster a run's papers, keeping topic ids and labels",
+                       description="Cluster every paper again, match the new clusters to the old topics one "
+                                   "to one (kept, split, merged, new; retired ids are never reused) and align "
+                                   "the new map to the old one.")
+    r.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    r.add_argument("--min-topic-size", type=_positive_int, default=None, metavar="N")
+    r.add_argument("--seed", type=int, default=None, help="random seed (default: the run's)")
+    r.add_argument("--relabel", action="store_true",
+                   help="refresh the labels of kept topics too (a label a user set is never replaced)")
+    r.add_argument("--cache", type=Path, default=None, metavar="DIR")
+    r.add_argument("--wait", type=float, default=None, metavar="SECONDS",
+                   help="how long to wait for another add/refit of the run (default 60; 0: refuse at once)")
 
     e = sub.add_parser("evaluate", help="compare a run's topics with reference labels",
                        description="Match papers by id, else by normalised title, and report NMI, ARI "
@@ -132,12 +157,53 @@ def cmd_build(args) -> int:
                        progress=_progress_printer(args.quiet), show_bars=not args.quiet)
     finally:
         engine.close()
+    if args.like:
+        from .growth import like_run
+
+        like_run(result, args.like, cache_dir=args.cache)
     out = save_run(result, args.out)
     c = result.meta["counts"]
     for w in result.meta["warnings"]:
         print(f"warning: {w}", file=sys.stderr)
     print(f"wrote {out}: {c['kept']} papers in {c['topics']} topics, {c['skipped']} skipped "
           f"(of {c['input']} input rows); {c['embedded_new']} newly embedded")
+    if args.like:
+        print(_identity_line(result.meta["like"], f"like {args.like}"))
+    return 0
+
+
+def _identity_line(s: dict, what: str) -> str:
+    return (f"{what}: {s['kept']} topics kept, {s['split']} split, {s['merged']} merged, {s['new']} new, "
+            f"{s['retired']} retired; {s['share_kept']:.0%} of the old papers keep their topic id")
+
+
+def _wait(args) -> float:
+    from .runlock import DEFAULT_TIMEOUT_S
+
+    return DEFAULT_TIMEOUT_S if args.wait is None else args.wait
+
+
+def cmd_add(args) -> int:
+    from .growth import add_papers
+
+    report = add_papers(args.run_dir, args.inputs, cache_dir=args.cache, timeout=_wait(args))
+    if report.number == 0:
+        print(f"nothing added to {args.run_dir}: all {report.n_input} input rows were skipped "
+              f"({report.already} already in the run)")
+        return 0
+    print(f"added {report.added} papers to {args.run_dir} (addition {report.number}); {report.skipped} skipped "
+          f"({report.already} already in the run); {report.novel} novel; {report.seconds['total']:.1f} s")
+    if report.suggestion:
+        print(f"note: {report.suggestion}")
+    return 0
+
+
+def cmd_refit(args) -> int:
+    from .growth import refit_run
+
+    _, summary = refit_run(args.run_dir, min_topic_size=args.min_topic_size, seed=args.seed, relabel=args.relabel,
+                           cache_dir=args.cache, timeout=_wait(args))
+    print(_identity_line(summary, f"refit {args.run_dir}"))
     return 0
 
 
@@ -172,11 +238,22 @@ def cmd_info(args) -> int:
     print(f"NPMI {m.get('npmi')}  diversity {m.get('diversity')}  silhouette {m.get('silhouette')}  "
           f"outliers before reassignment {m.get('outlier_share')}")
     for row in run.topics.itertuples():
-        print(f"  {row.topic_id:>3}  {row.size:>5}  {row.topic_label}")
+        status = f"  [{row.status}]" if getattr(row, "status", "") not in ("", "new", None) else ""
+        print(f"  {row.topic_id:>3}  {row.size:>5}  {row.topic_label}{status}")
+    for a in run.meta.get("additions", []):
+        k = a["counts"]
+        print(f"addition {a['number']} ({a['at']}): {k['added']} papers added, {k['novel']} novel, "
+              f"{k['skipped']} skipped ({k['already_in_run']} already in the run)")
+    for r in run.meta.get("refits", []):
+        print(_identity_line(r, f"refit ({r['at']})"))
+    suggestion = (run.meta.get("pile_up") or {}).get("message")
+    if suggestion:
+        print(f"suggestion: {suggestion}")
     return 0
 
 
-COMMANDS = {"build": cmd_build, "evaluate": cmd_evaluate, "assign": cmd_assign, "info": cmd_info}
+COMMANDS = {"build": cmd_build, "add": cmd_add, "refit": cmd_refit, "evaluate": cmd_evaluate, "assign": cmd_assign,
+            "info": cmd_info}
 
 
 def main(argv: list[str] | None = None) -> int:

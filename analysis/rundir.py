@@ -4,8 +4,10 @@ The run directory is the contract between the CLI and the dashboard:
 papers/topics/trends/skipped as CSV (spreadsheet-safe) and Parquet (exact),
 ``run.json`` with inputs, parameters, versions, counts, metrics and timings,
 and under ``model/`` the BERTopic model in safetensors form with the topic
-centroids new papers are assigned by. A run is written to a hidden sibling
-folder and renamed into place, so a reader never sees half of one.
+centroids, and every paper's vector in ``vectors.npy`` (row i is papers' row
+i: what ``add`` places new papers with and ``refit`` clusters again, never in
+papers.csv). A run is written to a hidden sibling folder and renamed into
+place, so a reader never sees half of one.
 """
 
 from __future__ import annotations
@@ -19,22 +21,35 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from .corpus import CORE_COLUMNS
 from .errors import InputError
 from .export import to_safe_csv
+from .runlock import RunLock
 
 if TYPE_CHECKING:
     from .pipeline import BuildResult
 
 RUN_FILE = "run.json"
+VECTORS_FILE = "vectors.npy"
 
 
-def save_run(result: BuildResult, out: Path | str) -> Path:
-    """Write to a hidden sibling folder, then rename into place: no half-written run is ever visible."""
+def save_run(result: BuildResult, out: Path | str, carry: tuple[str, ...] = ()) -> Path:
+    """Write to a hidden sibling folder, then rename into place: no half-written run is ever visible.
+
+    Held under the run's :class:`~analysis.runlock.RunLock`, so a build never
+    swaps a run while ``add`` or ``refit`` is changing it. ``carry`` names
+    entries of the run being replaced (``model``) copied into the new one as they are.
+    """
     out = check_out_dir(out)
     out.parent.mkdir(parents=True, exist_ok=True)
+    with RunLock(out):
+        return _save_locked(result, out, carry)
+
+
+def _save_locked(result: BuildResult, out: Path, carry: tuple[str, ...]) -> Path:
     recover(out)
     tmp = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
@@ -43,6 +58,11 @@ def save_run(result: BuildResult, out: Path | str) -> Path:
         _write_tables(result, tmp)
         if result.model is not None:
             result.model.save(tmp / "model")
+        for name in carry:
+            if (out / name).is_dir():
+                shutil.copytree(out / name, tmp / name)
+            elif (out / name).is_file():
+                shutil.copy2(out / name, tmp / name)
         meta = dict(result.meta)
         meta["seconds"] = {**meta["seconds"], "write": round(time.perf_counter() - t0, 3)}
         (tmp / RUN_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False, default=str))
@@ -63,6 +83,17 @@ def _write_tables(result: BuildResult, folder: Path) -> None:
     result.topics.to_parquet(folder / "topics.parquet", index=False)
     to_safe_csv(result.trends, folder / "trends.csv")
     to_safe_csv(result.skipped, folder / "skipped.csv")
+    if result.embeddings is not None:
+        np.save(folder / VECTORS_FILE, np.ascontiguousarray(result.embeddings, dtype=np.float32))
+
+
+def load_vectors(path: Path | str, n: int) -> np.ndarray | None:
+    """The run's paper vectors, or None for a run written before they were kept (or a damaged file)."""
+    try:
+        vectors = np.load(Path(path) / VECTORS_FILE, allow_pickle=False)
+    except (OSError, ValueError):
+        return None
+    return vectors if vectors.ndim == 2 and len(vectors) == n and np.isfinite(vectors).all() else None
 
 
 def check_out_dir(out: Path | str) -> Path:

@@ -117,10 +117,11 @@ def test_cli_build_of_the_seed_page_writes_a_complete_run_directory(cli_seed_run
     out, proc = cli_seed_run
     assert "Traceback" not in proc.stderr
     assert {p.name for p in out.iterdir()} == {"papers.csv", "papers.parquet", "topics.csv", "topics.parquet",
-                                               "trends.csv", "skipped.csv", "run.json", "model"}
+                                               "trends.csv", "skipped.csv", "run.json", "model", "vectors.npy"}
     assert any(p.suffix == ".safetensors" for p in (out / "model").iterdir())
     assert (out / "model" / "topic_centroids.safetensors").is_file()  # what assign reads
-    assert [p for p in out.parent.iterdir() if p.name.startswith(".")] == []  # no temp folder left behind
+    # no temp folder left behind (the run lock file stays beside the run by design: analysis/runlock.py)
+    assert [p for p in out.parent.iterdir() if p.name.startswith(".") and p.suffix != ".lock"] == []
     assert proc.stdout.startswith(f"wrote {out}: 73 papers in ")
     assert "0 skipped (of 73 input rows); 0 newly embedded" in proc.stdout
 

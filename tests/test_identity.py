@@ -11,14 +11,14 @@ from identity_data import archive, papers_of, recluster, subjects
 from scipy.optimize import linear_sum_assignment
 
 from analysis.config import SEED_PAGE
-from analysis.identity import NOISE, Matching, ids_ever_used, lineage_start, match_topics, topic_centroids
+from analysis.identity import NOISE, Matching, centroid_map, ids_ever_used, lineage_start, match_topics
 
 SUBJECTS = {"robot": "robot", "medical": "medical|clinical", "music": "music", "math": r"\bmath"}
 
 
 def match(papers, old_labels, new_papers, new_labels, **kw) -> Matching:
     return match_topics(pd.Series(old_labels, index=papers.ids), pd.Series(new_labels, index=new_papers.ids),
-                        topic_centroids(papers.vectors, old_labels), topic_centroids(new_papers.vectors, new_labels),
+                        centroid_map(papers.vectors, old_labels), centroid_map(new_papers.vectors, new_labels),
                         **kw)
 
 

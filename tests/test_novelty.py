@@ -10,7 +10,7 @@ import pytest
 from identity_data import archive, labelled, recluster
 
 from analysis.config import auto_min_topic_size
-from analysis.identity import match_topics, topic_centroids
+from analysis.identity import centroid_map, match_topics
 from analysis.novelty import NoveltyModel, leave_one_out_scores, pile_up
 
 
@@ -100,7 +100,7 @@ def test_novel_papers_are_the_ones_a_refit_puts_into_new_topics(q3, topics, mode
     ids = np.concatenate([q3.ids, info_theory.ids])
     refit = recluster(vectors, 42, cache_dir)
     m = match_topics(pd.Series(topics, index=q3.ids), pd.Series(refit, index=ids),
-                     topic_centroids(q3.vectors, topics), topic_centroids(vectors, refit))
+                     centroid_map(q3.vectors, topics), centroid_map(vectors, refit))
     placed = m.apply(refit)[len(q3):]
     novel = model.novel(info_theory.vectors)
     in_born = np.isin(placed, m.event["born"])
