@@ -354,6 +354,9 @@ def topic_overview(selected: pd.DataFrame, topics: pd.DataFrame, *, period: str 
                                                  else [0] * len(span)),
         })
     out = pd.DataFrame(rows, columns=cols)
+    for col in ("status", "parents"):  # a refitted run's topics say where they came from
+        if col in topics:
+            out[col] = out["topic_id"].map(dict(zip(topics["topic_id"].astype(int), topics[col].astype(str))))
     return out.sort_values(["papers", "topic_id"], ascending=[False, True]).reset_index(drop=True)
 
 
@@ -439,6 +442,10 @@ def paper_list(papers: pd.DataFrame) -> pd.DataFrame:
         "arxiv": [arxiv_url(p, u) for p, u in zip(papers["paper_id"], papers["url"], strict=True)],
         "paper_id": papers["paper_id"].astype(str),
     }, index=papers.index)
+    if "added_in" in papers.columns and (papers["added_in"].fillna(0) > 0).any():
+        out["added"] = papers["added_in"].fillna(0).astype(int).map(lambda n: f"addition {n}" if n else "build")
+    if "novel" in papers.columns and papers["novel"].fillna(False).astype(bool).any():
+        out["novel"] = papers["novel"].fillna(False).astype(bool)
     if "_rep" in papers.columns:
         out["representativeness"] = papers["_rep"].astype(float).round(3)
     return out.reset_index(drop=True)
