@@ -220,9 +220,11 @@ def _added_filter(run) -> int | None:
     if ss.get("added") not in (None, *choices):
         ss["added"] = query.ADDED_ALL
     choice = st.selectbox("Added", choices, key="added", bind="query-params",
-                          format_func=lambda c: query.added_label(c, additions),
                           help="Papers that came with the run's additions (Data page: 'Add papers to this run'): "
                                "only the last one, or every addition since a given one.")
+    detail = query.added_detail(choice, additions)
+    if detail:
+        st.caption(markdown_literal(detail))
     return query.added_from(choice, len(additions))
 
 

@@ -123,18 +123,19 @@ def filter_mask(papers: pd.DataFrame, filters: Filters, text: TextIndex | None =
 # --------------------------------------------------------------------------- runs that grow
 
 #: The sidebar's "added" choices besides "since addition n".
-ADDED_ALL, ADDED_LAST = "all", "last"
+ADDED_ALL, ADDED_LAST, ADDED_SINCE = "all", "last addition", "since addition "
 
 
 def added_choices(n_additions: int) -> list[str]:
     """The "added" filter's options: all papers, the last addition, or since each earlier one.
 
-    Values are plain strings ("all", "last", "since 1", ...), so a bookmarked
-    URL keeps meaning the same: "last" follows the run as it grows.
+    The choices are the URL's values as well ("all", "last addition",
+    "since addition 1", ...), so they stay the same as the run grows and a
+    bookmark keeps its meaning: "last addition" follows the run.
     """
     if n_additions <= 0:
         return [ADDED_ALL]
-    return [ADDED_ALL, ADDED_LAST] + [f"since {n}" for n in range(1, n_additions)]
+    return [ADDED_ALL, ADDED_LAST] + [f"{ADDED_SINCE}{n}" for n in range(1, n_additions)]
 
 
 def added_from(choice: str | None, n_additions: int) -> int | None:
@@ -144,22 +145,22 @@ def added_from(choice: str | None, n_additions: int) -> int | None:
         return None
     if choice == ADDED_LAST:
         return n_additions
-    number = choice.removeprefix("since").strip()
+    number = choice.removeprefix(ADDED_SINCE.strip()).strip()
     return int(number) if number.isdigit() and 1 <= int(number) <= n_additions else None
 
 
-def added_label(choice: str, additions: list[dict]) -> str:
-    """'last addition (3, 2026-07-02, 24 papers)' for the sidebar's picker."""
-    if choice == ADDED_ALL:
-        return "all papers"
+def added_detail(choice: str, additions: list[dict]) -> str:
+    """'Addition 3 of 2026-07-02: 24 papers' for the caption under the sidebar's picker ('' for all papers)."""
     n = added_from(choice, len(additions))
     if n is None:
-        return choice
+        return ""
     rec = additions[n - 1] if n - 1 < len(additions) else {}
-    when = str(rec.get("at", ""))[:10]
     count = rec.get("counts", {}).get("added")
-    detail = ", ".join(x for x in (str(n), when, f"{count:,} papers" if isinstance(count, int) else "") if x)
-    return f"last addition ({detail})" if choice == ADDED_LAST else f"since addition {detail}"
+    when = str(rec.get("at", ""))[:10]
+    text = f"Addition {n}" + (f" of {when}" if when else "") + (f": {count:,} papers" if isinstance(count, int) else "")
+    if n < len(additions):
+        text += f", and {len(additions) - n} later addition{'s' * (len(additions) - n != 1)}"
+    return text
 
 
 def topic_fate(lineage: list[dict], topic_id: int) -> dict | None:

@@ -233,15 +233,17 @@ def test_added_filter_on_a_run_without_additions_selects_nothing(run):
 
 def test_added_choices_map_to_the_first_addition_kept():
     assert query.added_choices(0) == ["all"]
-    assert query.added_choices(3) == ["all", "last", "since 1", "since 2"]
+    assert query.added_choices(3) == ["all", "last addition", "since addition 1", "since addition 2"]
     assert [query.added_from(c, 3) for c in query.added_choices(3)] == [None, 3, 1, 2]
-    # "last" follows the run as it grows; nonsense from a hand-edited URL means all papers.
-    assert query.added_from("last", 4) == 4
-    assert query.added_from("since 9", 3) is None and query.added_from("bogus", 3) is None
+    # "last addition" follows the run as it grows; nonsense from a hand-edited URL means all papers.
+    assert query.added_from("last addition", 4) == 4
+    assert query.added_from("since addition 9", 3) is None and query.added_from("bogus", 3) is None
     additions = [{"number": 1, "at": "2026-07-01T10:00:00+00:00", "counts": {"added": 24}},
                  {"number": 2, "at": "2026-07-02T10:00:00+00:00", "counts": {"added": 7}}]
-    assert query.added_label("last", additions) == "last addition (2, 2026-07-02, 7 papers)"
-    assert query.added_label("since 1", additions) == "since addition 1, 2026-07-01, 24 papers"
+    assert query.added_detail("last addition", additions) == "Addition 2 of 2026-07-02: 7 papers"
+    assert (query.added_detail("since addition 1", additions)
+            == "Addition 1 of 2026-07-01: 24 papers, and 1 later addition")
+    assert query.added_detail("all", additions) == ""
 
 
 LINEAGE = [
