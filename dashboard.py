@@ -13,6 +13,7 @@ import.)
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -101,13 +102,14 @@ def _reset_filters(bounds) -> None:
     st.session_state["theme"] = []
     st.session_state["topic"] = []
     st.session_state["q"] = ""
+    st.session_state["added"] = query.ADDED_ALL
     if bounds is not None:
         st.session_state["dates"] = bounds
 
 
 def sidebar_filters(path: Path) -> query.Filters:
     """The global filters, defined once; every page reads the Filters built here."""
-    run, _ = load(path)
+    run, stamp = load(path)
     ss = st.session_state
     if ss.get("_filters_run") not in (None, str(path)):
         # Another run: its topics and dates differ, so the old selection cannot carry over.
@@ -116,14 +118,22 @@ def sidebar_filters(path: Path) -> query.Filters:
     ss["_filters_run"] = str(path)
     bounds = query.date_bounds(run.papers)
     labels = dict(zip(run.topics["topic_id"].astype(int), run.topics["topic_label"].astype(str), strict=True))
+    lineage = run.meta.get("lineage") or []
     if "_url_topic_ids" not in ss:
-        # The URL holds topics as their labels ("3: agents, tools"); a hand-typed ?topic=3 works too.
+        # The URL holds topics as their labels ("3: agents, tools"); a hand-typed ?topic=3 works too, and the id
+        # is what counts, so a bookmark survives a refit that kept the topic (and relabelled it).
         ss["_url_topic_ids"] = True
-        raw = st.query_params.get_all("topic")
-        if raw and all(r.strip().lstrip("-").isdigit() for r in raw):
-            ss["topic"] = [int(r) for r in raw if int(r) in labels]
+        raw = [int(m.group(1)) for r in st.query_params.get_all("topic") if (m := _TOPIC_ID.match(r))]
+        if raw:
+            ss["topic"] = _live_topics(raw, labels, lineage)
+    elif ss.get("_filters_stamp") not in (None, stamp) and ss.get("topic"):
+        # The run changed under this session (an addition or a refit): keep what lives on.
+        ss["topic"] = _live_topics(ss["topic"], labels, lineage)
+    ss["_filters_stamp"] = stamp
     sizes = dict(zip(run.topics["topic_id"].astype(int), run.topics["size"].astype(int), strict=True))
     with st.sidebar:
+        for note in ss.get("_topic_notes", []):
+            st.info(markdown_literal(note), icon=":material/history:")
         st.subheader("Filters", help="Every page, chart, table and export shows only the papers matching all of "
                                      "these. The URL keeps them, so a filtered view can be bookmarked.")
         themes = st.multiselect("Themes", run.theme_names, key="theme", bind="query-params",
@@ -148,18 +158,89 @@ def sidebar_filters(path: Path) -> query.Filters:
                     date_from, date_to = lo, hi
         else:
             st.caption("No paper in this run has a date.")
+        added = _added_filter(run)
         search = st.text_input("Search titles and abstracts", key="q", bind="query-params",
                                placeholder="e.g. diffusion \"reward model\"",
                                help="Every word must occur (case-insensitive); quote a phrase to keep it together.")
         filters = query.Filters(themes=tuple(themes), topics=tuple(int(t) for t in topics),
-                                date_from=date_from, date_to=date_to, search=search)
+                                date_from=date_from, date_to=date_to, search=search, added_from=added)
         st.button("Reset filters", on_click=_reset_filters, args=(bounds,), disabled=not filters.active,
                   icon=":material/filter_alt_off:")
         st.divider()
         counts = run.meta.get("counts", {})
         st.caption(f"Run **{markdown_literal(Path(path).name)}** · {counts.get('kept', len(run.papers)):,} papers · "
-                   f"{counts.get('topics', len(labels))} topics · built {str(run.meta.get('created', ''))[:10]}")
+                   f"{counts.get('topics', len(labels))} topics · built {str(run.meta.get('created', ''))[:10]}"
+                   + _growth_caption(run.meta))
+        pile = run.meta.get("pile_up") or {}
+        if pile.get("suggest_refit"):
+            st.warning(markdown_literal(pile.get("message") or "Novel papers are piling up: refit the topics."),
+                       icon=":material/auto_awesome:")
     return filters
+
+
+_TOPIC_ID = re.compile(r"^\s*(-?\d+)\s*(?::|$)")
+
+
+def _live_topics(ids: list[int], labels: dict[int, str], lineage: list[dict]) -> list[int]:
+    """The topics of a bookmark or an earlier selection as they are now; what a refit ended is said once.
+
+    A kept topic keeps its id. A merged (or split) one is replaced by the topic(s) it went into, a retired one
+    is dropped; either way the sidebar says so (``st.session_state["_topic_notes"]``).
+    """
+    live, notes = [], []
+    for tid in dict.fromkeys(int(t) for t in ids):
+        if tid in labels:
+            live.append(tid)
+            continue
+        fate = query.topic_fate(lineage, tid)
+        if fate is None:
+            notes.append(f"Topic {tid} does not exist in this run.")
+            continue
+        into = [t for t in fate["into"] if t in labels]
+        when = f" in the refit of {fate['at'][:10]}" if fate.get("at") else ""
+        if fate["status"] == "retired" or not into:
+            notes.append(f"Topic {tid} was retired{when}: its papers went to other topics.")
+        else:
+            names = ", ".join(f"{t}: {labels[t]}" for t in into)
+            notes.append(f"Topic {tid} was {fate['status']}{when} into {names}; showing "
+                         f"{'that topic' if len(into) == 1 else 'those topics'} instead.")
+            live.extend(t for t in into if t not in live)
+    st.session_state["_topic_notes"] = notes
+    return live
+
+
+def _added_filter(run) -> int | None:
+    """The "added" filter (URL-bound): all papers, the last addition, or since an earlier one."""
+    additions = run.meta.get("additions") or []
+    choices = query.added_choices(len(additions))
+    ss = st.session_state
+    if len(choices) == 1:
+        ss.pop("added", None)
+        return None
+    if ss.get("added") not in (None, *choices):
+        ss["added"] = query.ADDED_ALL
+    choice = st.selectbox("Added", choices, key="added", bind="query-params",
+                          help="Papers that came with the run's additions (Data page: 'Add papers to this run'): "
+                               "only the last one, or every addition since a given one.")
+    detail = query.added_detail(choice, additions)
+    if detail:
+        st.caption(markdown_literal(detail))
+    return query.added_from(choice, len(additions))
+
+
+def _growth_caption(meta: dict) -> str:
+    additions = meta.get("additions") or []
+    refits = meta.get("refits") or []
+    parts = []
+    if additions:
+        parts.append(f"{len(additions)} addition{'s' * (len(additions) != 1)} (last "
+                     f"{str(additions[-1].get('at', ''))[:10]})")
+    if refits:
+        parts.append(f"refitted {str(refits[-1].get('at', ''))[:10]}")
+    novel = meta.get("counts", {}).get("novel")
+    if novel:
+        parts.append(f"{int(novel):,} novel")
+    return "".join(f" · {p}" for p in parts)
 
 
 def sync_run_param(path: Path) -> None:

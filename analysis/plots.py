@@ -37,6 +37,14 @@ SEVERAL_THEMES_COLOUR = "#3d3d3d"
 CONTEXT_COLOUR = "#d4d4d4"
 NO_THEME = "no theme"
 SEVERAL_THEMES = "several themes"
+#: Colour by "added": the build's papers stay muted, each addition gets a colour, novel papers stand out.
+BUILD_GROUP = "in the build"
+NOVEL_GROUP = "novel (fits no topic well)"
+BUILD_COLOUR = "#b9c3d1"
+NOVEL_COLOUR = "#111111"
+ADDED_PALETTE = ("#e15759", "#f28e2b", "#59a14f", "#b07aa1", "#4e79a7", "#edc948", "#76b7b2", "#ff9da7")
+#: Novel papers are drawn with this marker in every colouring, so they are visible as such.
+NOVEL_SYMBOL = "diamond"
 #: Decimals kept for map coordinates: plenty for a screen, and a third of the JSON of full floats.
 MAP_DECIMALS = 4
 #: Above this many coloured papers the map's points carry no hover text (the hover names the topic or
@@ -44,7 +52,7 @@ MAP_DECIMALS = 4
 #: selection, shows titles.
 MAP_HOVER_LIMIT = 20_000
 #: The columns a map is drawn from (the hover text comes from ``map_hover``).
-MAP_COLUMNS = ("paper_id", "x", "y", "topic_id", "topic_label", "themes", "title", "date")
+MAP_COLUMNS = ("paper_id", "x", "y", "topic_id", "topic_label", "themes", "title", "date", "added_in", "novel")
 
 
 def esc(text) -> str:
@@ -110,16 +118,51 @@ def theme_group(themes: str) -> str:
 
 
 def map_hover(papers: pd.DataFrame) -> pd.Series:
-    """Each paper's hover text (title, date, themes), escaped; the topic is added per trace.
+    """Each paper's hover text (title, date, themes; when it was added, and whether it is novel), escaped.
 
-    This is the slow part of drawing a large map, and it does not depend on
-    the filters, so the dashboard computes it once per run and passes it to
-    every ``topic_map`` call. No abstract is part of it.
+    The topic is added per trace. This is the slow part of drawing a large
+    map, and it does not depend on the filters, so the dashboard computes it
+    once per run and passes it to every ``topic_map`` call. No abstract is part of it.
     """
-    return pd.Series([f"<b>{_wrap(t)}</b><br>{esc(d) or 'undated'} · themes: {esc(th) or 'none'}"
+    text = pd.Series([f"<b>{_wrap(t)}</b><br>{esc(d) or 'undated'} · themes: {esc(th) or 'none'}"
                       for t, d, th in zip(papers["title"].astype(str), papers["date"].fillna("").astype(str),
                                           papers["themes"].fillna("").astype(str), strict=True)],
                      index=papers.index, dtype=object)
+    added, novel = added_numbers(papers), novel_flags(papers)
+    if (added > 0).any():
+        text = text.where(added == 0, text + "<br>added in addition " + added.astype(str))
+    if novel.any():
+        text = text.where(~novel, text + "<br><b>novel</b>: fits no topic well")
+    return text
+
+
+def added_numbers(papers: pd.DataFrame) -> pd.Series:
+    """Each paper's ``added_in`` (0 for a run from before additions existed)."""
+    if "added_in" not in papers:
+        return pd.Series(0, index=papers.index, dtype=int)
+    return papers["added_in"].fillna(0).astype(int)
+
+
+def novel_flags(papers: pd.DataFrame) -> pd.Series:
+    if "novel" not in papers:
+        return pd.Series(False, index=papers.index, dtype=bool)
+    return papers["novel"].fillna(False).astype(bool)
+
+
+def added_group(added_in: int, novel: bool) -> str:
+    """The map's colour group of a paper under 'colour by added'."""
+    if novel:
+        return NOVEL_GROUP
+    return BUILD_GROUP if int(added_in) <= 0 else f"addition {int(added_in)}"
+
+
+def added_colour(group: str) -> str:
+    if group == BUILD_GROUP:
+        return BUILD_COLOUR
+    if group == NOVEL_GROUP:
+        return NOVEL_COLOUR
+    n = int(group.rsplit(" ", 1)[-1])
+    return ADDED_PALETTE[(n - 1) % len(ADDED_PALETTE)]
 
 
 def map_has_titles(n_shown: int, hover_limit: int | None = MAP_HOVER_LIMIT) -> bool:
@@ -153,7 +196,14 @@ def _split(papers: pd.DataFrame, selected: pd.Series | None) -> tuple[pd.DataFra
 
 
 def _groups(shown: pd.DataFrame, colour_by: str, theme_names: list[str] | tuple[str, ...]) -> list[tuple]:
-    """The map's coloured traces, in drawing order: (topic id or theme group, its papers)."""
+    """The map's coloured traces, in drawing order: (topic id, theme group or added group, its papers)."""
+    if colour_by == "added":
+        groups = pd.Series([added_group(a, n) for a, n in zip(added_numbers(shown), novel_flags(shown), strict=True)],
+                           index=shown.index, dtype=object)
+        numbers = sorted({int(g.rsplit(" ", 1)[-1]) for g in set(groups) if g.startswith("addition ")})
+        # The build underneath, then each addition, the novel papers on top.
+        order = [g for g in [BUILD_GROUP, *(f"addition {n}" for n in numbers), NOVEL_GROUP] if (groups == g).any()]
+        return [(name, shown[groups == name]) for name in order]
     if colour_by != "theme":
         return list(shown.groupby("topic_id", sort=True))
     groups = shown["themes"].map(theme_group)
@@ -163,6 +213,16 @@ def _groups(shown: pd.DataFrame, colour_by: str, theme_names: list[str] | tuple[
         present - set(theme_names) - {NO_THEME, SEVERAL_THEMES}) + (
         [SEVERAL_THEMES] if SEVERAL_THEMES in present else [])
     return [(name, shown[groups == name]) for name in order]
+
+
+def _marker(part: pd.DataFrame, size: int, colour: str, opacity: float) -> dict:
+    """A trace's markers; its novel papers (if any) as bigger diamonds, whatever the colouring."""
+    novel = novel_flags(part)
+    if not novel.any():
+        return {"size": size, "color": colour, "opacity": opacity}
+    return {"size": novel.map({True: size + 4, False: size}).to_numpy(int), "color": colour, "opacity": opacity,
+            "symbol": novel.map({True: NOVEL_SYMBOL, False: "circle"}).to_numpy(object),
+            "line": {"width": novel.map({True: 1, False: 0}).to_numpy(int), "color": NOVEL_COLOUR}}
 
 
 def map_point_ids(papers: pd.DataFrame, selected: pd.Series | None = None, *, colour_by: str = "topic",
@@ -182,7 +242,7 @@ def topic_map(papers: pd.DataFrame, selected: pd.Series | None = None, *, colour
               theme_names: list[str] | tuple[str, ...] = (), show_labels: bool = True,
               height: int = 700, title: str | None = None, hover: pd.Series | None = None,
               hover_limit: int | None = MAP_HOVER_LIMIT) -> go.Figure:
-    """Every paper at its 2-D position (WebGL), coloured by topic or theme.
+    """Every paper at its 2-D position (WebGL), coloured by topic, theme or addition (``colour_by="added"``).
 
     ``selected`` is a boolean mask over ``papers`` (the global filters):
     selected papers are coloured, the rest stay as faint grey context that
@@ -190,7 +250,8 @@ def topic_map(papers: pd.DataFrame, selected: pd.Series | None = None, *, colour
     each topic's selected papers. ``hover`` is ``map_hover`` of the run, when
     the caller keeps it; above ``hover_limit`` coloured papers, points carry
     no hover text and the hover names the trace. Points carry no ids: see
-    ``map_point_ids``.
+    ``map_point_ids``. Novel papers (the ``novel`` column of a grown run)
+    are diamonds in every colouring.
     """
     context, shown = _split(papers, selected)
     titled = map_has_titles(len(shown), hover_limit)
@@ -203,7 +264,7 @@ def topic_map(papers: pd.DataFrame, selected: pd.Series | None = None, *, colour
         traces.append(go.Scattergl(**_coords(context), mode="markers", name="filtered out", hoverinfo="skip",
                                    marker={"size": 4, "color": CONTEXT_COLOUR, "opacity": 0.7},
                                    showlegend=len(shown) > 0))
-    if colour_by == "theme" and titled:
+    if colour_by in ("theme", "added") and titled:
         # Each point names its topic, briefly (a full label per point would add 4 MB at 73,000).
         topics = {int(t): esc(map_label(int(t), str(lab), 40)) for t, lab in
                   shown[["topic_id", "topic_label"]].drop_duplicates("topic_id").itertuples(index=False)}
@@ -211,20 +272,21 @@ def topic_map(papers: pd.DataFrame, selected: pd.Series | None = None, *, colour
         points = {**_coords(part), "mode": "markers"}
         if titled:
             points["hovertext"] = hover.reindex(part.index).to_numpy(object)
-        if colour_by == "theme":
+        if colour_by in ("theme", "added"):
             if titled:
                 points["text"] = part["topic_id"].map(topics).to_numpy(object)
+            colour = theme_colour(key, theme_names) if colour_by == "theme" else added_colour(key)
+            faint = key in (NO_THEME, BUILD_GROUP)
             traces.append(go.Scattergl(
                 **points, name=f"{esc(key)} ({len(part):,})",
                 hovertemplate=_hover() if titled else _trace_hover(esc(key), len(part)),
-                marker={"size": size if key != NO_THEME else max(4, size - 2),
-                        "color": theme_colour(key, theme_names), "opacity": 0.85 if key != NO_THEME else 0.45}))
+                marker=_marker(part, max(4, size - 2) if faint else size, colour, 0.45 if faint else 0.85)))
         else:
             label = str(part["topic_label"].iat[0])
             traces.append(go.Scattergl(
                 **points, name=f"{int(key)}: {esc(_short(label))} ({len(part):,})",
                 hovertemplate=_hover(label) if titled else _trace_hover(esc(map_label(int(key), label, 60)), len(part)),
-                marker={"size": size, "color": topic_colour(int(key)), "opacity": 0.8}))
+                marker=_marker(part, size, topic_colour(int(key)), 0.8)))
     # Annotations go in at once: add_annotation copies all earlier ones each time (0.7 s for 32 topics).
     labels = [{"x": float(part["x"].median()), "y": float(part["y"].median()), "showarrow": False,
                "text": esc(map_label(int(tid), str(part["topic_label"].iat[0]))),
@@ -236,7 +298,7 @@ def topic_map(papers: pd.DataFrame, selected: pd.Series | None = None, *, colour
         "height": height, "margin": {"l": 10, "r": 10, "t": 60 if title else 36, "b": 10},
         "title": esc(title) if title else None, "plot_bgcolor": "white", "dragmode": "pan", "annotations": labels,
         # Many topics: their labels sit on the map, so the legend would only take the map's width.
-        "showlegend": colour_by == "theme" or n_groups <= 12,
+        "showlegend": colour_by in ("theme", "added") or n_groups <= 12,
         "legend": {"itemsizing": "constant", "font": {"size": 11}},
         "uirevision": "map", "hoverlabel": {"align": "left"}, "xaxis": {"visible": False}, "yaxis": {"visible": False},
     })
@@ -254,11 +316,15 @@ def _short(text: str, width: int = 48) -> str:
 
 def trend_figure(matrix: pd.DataFrame, labels: dict[str, str], *, kind: str, period: str, measure: str = "count",
                  style: str = "lines", incomplete: pd.DataFrame | None = None,
-                 theme_names: list[str] | tuple[str, ...] = (), last_date: str | None = None) -> go.Figure:
+                 theme_names: list[str] | tuple[str, ...] = (), last_date: str | None = None,
+                 births: dict[str, str] | None = None) -> go.Figure:
     """Counts or shares per period, as lines or stacked areas, one series per topic or theme.
 
     The incomplete trailing period (the data stop inside it) is shaded and
     its line segment dotted, so a half-finished week is not read as a drop.
+    A topic keeps its id across additions and refits, so its series is one
+    line; ``births`` (key -> date of the refit that created the topic) puts a
+    star on its first period with papers.
     """
     if len(matrix) == 1:
         return _single_period_bars(matrix, labels, kind=kind, period=period, measure=measure,
@@ -291,6 +357,15 @@ def trend_figure(matrix: pd.DataFrame, labels: dict[str, str], *, kind: str, per
                                      marker={"symbol": "circle-open", "size": 8},
                                      hovertemplate=f"{name}<br>%{{x|%Y-%m-%d}}: %{{y}} (partial period)"
                                                    "<extra></extra>"))
+    for key, when in (births or {}).items():
+        if key in matrix.columns and (matrix[key].to_numpy() > 0).any():
+            first = int((matrix[key].to_numpy() > 0).argmax())
+            name = f"{key}: {esc(_short(labels.get(str(key), str(key)), 40))}"
+            fig.add_trace(go.Scatter(
+                x=[x.iat[first]], y=[matrix[key].iat[first]], mode="markers", legendgroup=str(key), showlegend=False,
+                name=f"{name} (born)", marker={"symbol": "star", "size": 15, "color": topic_colour(int(key)),
+                                               "line": {"width": 1, "color": "#1a1a1a"}},
+                hovertemplate=f"{name}<br>new topic, born in the refit of {esc(when)}<extra></extra>"))
     if starts_incomplete and incomplete is not None:
         for _, row in incomplete.iterrows():
             end = pd.Timestamp(row["period_end"]) + pd.Timedelta(days=1)

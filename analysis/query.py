@@ -30,7 +30,9 @@ class Filters:
 
     ``date_from``/``date_to`` are inclusive. An open date range (both None)
     keeps undated papers; any date bound drops them, since they cannot be
-    shown to fall inside it.
+    shown to fall inside it. ``added_from`` keeps the papers of that
+    addition and later ones (``added_in >= added_from``; a build is 0), so
+    "the last addition" and "since addition n" are one criterion.
     """
 
     themes: tuple[str, ...] = ()
@@ -38,10 +40,12 @@ class Filters:
     date_from: date | None = None
     date_to: date | None = None
     search: str = ""
+    added_from: int | None = None
 
     @property
     def active(self) -> bool:
-        return bool(self.themes or self.topics or self.date_from or self.date_to or self.search.strip())
+        return bool(self.themes or self.topics or self.date_from or self.date_to or self.search.strip()
+                    or self.added_from is not None)
 
     def describe(self) -> str:
         """One line for captions and export notes, e.g. 'theme Agents · 2024-06-01 to 2024-06-30'."""
@@ -56,6 +60,8 @@ class Filters:
             parts.append(f"{self.date_from or 'start'} to {self.date_to or 'end'}")
         if self.search.strip():
             parts.append(f"search “{self.search.strip()}”")
+        if self.added_from is not None:
+            parts.append(f"added in addition {self.added_from} or later")
         return " · ".join(parts) if parts else "no filters"
 
 
@@ -107,7 +113,99 @@ def filter_mask(papers: pd.DataFrame, filters: Filters, text: TextIndex | None =
         text = search_text(papers) if text is None else text
         for term in terms:
             mask &= text.contains(term)
+    if filters.added_from is not None:
+        # A run from before additions existed is all build (added_in 0): no paper was added.
+        added = papers["added_in"] if "added_in" in papers else pd.Series(0, index=papers.index)
+        mask &= added.fillna(0).astype(int) >= int(filters.added_from)
     return mask
+
+
+# --------------------------------------------------------------------------- runs that grow
+
+#: The sidebar's "added" choices besides "since addition n".
+ADDED_ALL, ADDED_LAST, ADDED_SINCE = "all", "last addition", "since addition "
+
+
+def added_choices(n_additions: int) -> list[str]:
+    """The "added" filter's options: all papers, the last addition, or since each earlier one.
+
+    The choices are the URL's values as well ("all", "last addition",
+    "since addition 1", ...), so they stay the same as the run grows and a
+    bookmark keeps its meaning: "last addition" follows the run.
+    """
+    if n_additions <= 0:
+        return [ADDED_ALL]
+    return [ADDED_ALL, ADDED_LAST] + [f"{ADDED_SINCE}{n}" for n in range(1, n_additions)]
+
+
+def added_from(choice: str | None, n_additions: int) -> int | None:
+    """The ``Filters.added_from`` of an "added" choice (None: every paper; unknown choices count as all)."""
+    choice = (choice or ADDED_ALL).strip()
+    if n_additions <= 0 or choice == ADDED_ALL:
+        return None
+    if choice == ADDED_LAST:
+        return n_additions
+    number = choice.removeprefix(ADDED_SINCE.strip()).strip()
+    return int(number) if number.isdigit() and 1 <= int(number) <= n_additions else None
+
+
+def added_detail(choice: str, additions: list[dict]) -> str:
+    """'Addition 3 of 2026-07-02: 24 papers' for the caption under the sidebar's picker ('' for all papers)."""
+    n = added_from(choice, len(additions))
+    if n is None:
+        return ""
+    rec = additions[n - 1] if n - 1 < len(additions) else {}
+    count = rec.get("counts", {}).get("added")
+    when = str(rec.get("at", ""))[:10]
+    text = f"Addition {n}" + (f" of {when}" if when else "") + (f": {count:,} papers" if isinstance(count, int) else "")
+    if n < len(additions):
+        text += f", and {len(additions) - n} later addition{'s' * (len(additions) - n != 1)}"
+    return text
+
+
+def topic_fate(lineage: list[dict], topic_id: int) -> dict | None:
+    """What the run's refits did to a topic id that is gone: None while it lives (or never existed).
+
+    ``lineage`` is run.json's list of fit events (build, refit, like). The
+    answer is the last event that ended the id: ``{"status": "merged" |
+    "split" | "retired", "into": [ids], "at": when}``; a topic merged into
+    itself (the merged topic keeps the id) is alive.
+    """
+    tid, fate = int(topic_id), None
+    for event in lineage or []:
+        ended = _ending(event, tid)
+        if ended is not None or tid in _ids(event.get("kept", [])) | _ids(event.get("born", [])):
+            fate = ended
+    return fate
+
+
+def _ids(values) -> set[int]:
+    return {int(v) for v in values or []}
+
+
+def _ending(event: dict, tid: int) -> dict | None:
+    """How one fit event ended topic ``tid`` (None: it did not)."""
+    at = str(event.get("at", ""))
+    for rec in event.get("split", []):
+        if int(rec.get("from", -99)) == tid and tid not in _ids(rec.get("into")):
+            return {"status": "split", "into": sorted(_ids(rec.get("into"))), "at": at}
+    for rec in event.get("merged", []):
+        if int(rec.get("into", -99)) != tid and tid in _ids(rec.get("from")):
+            return {"status": "merged", "into": [int(rec["into"])], "at": at}
+    if tid in _ids(event.get("retired")):
+        return {"status": "retired", "into": [], "at": at}
+    return None
+
+
+def topic_births(lineage: list[dict]) -> dict[int, str]:
+    """Topics born after the build (in a refit or a ``build --like``): id -> when (ISO date)."""
+    births = {}
+    for event in lineage or []:
+        if event.get("event") == "build":
+            continue
+        for tid in event.get("born", []):
+            births[int(tid)] = str(event.get("at", ""))[:10]
+    return births
 
 
 def apply(papers: pd.DataFrame, filters: Filters) -> pd.DataFrame:
@@ -257,6 +355,9 @@ def topic_overview(selected: pd.DataFrame, topics: pd.DataFrame, *, period: str 
                                                  else [0] * len(span)),
         })
     out = pd.DataFrame(rows, columns=cols)
+    for col in ("status", "parents"):  # a refitted run's topics say where they came from
+        if col in topics:
+            out[col] = out["topic_id"].map(dict(zip(topics["topic_id"].astype(int), topics[col].astype(str))))
     return out.sort_values(["papers", "topic_id"], ascending=[False, True]).reset_index(drop=True)
 
 
@@ -342,6 +443,10 @@ def paper_list(papers: pd.DataFrame) -> pd.DataFrame:
         "arxiv": [arxiv_url(p, u) for p, u in zip(papers["paper_id"], papers["url"], strict=True)],
         "paper_id": papers["paper_id"].astype(str),
     }, index=papers.index)
+    if "added_in" in papers.columns and (papers["added_in"].fillna(0) > 0).any():
+        out["added"] = papers["added_in"].fillna(0).astype(int).map(lambda n: f"addition {n}" if n else "build")
+    if "novel" in papers.columns and papers["novel"].fillna(False).astype(bool).any():
+        out["novel"] = papers["novel"].fillna(False).astype(bool)
     if "_rep" in papers.columns:
         out["representativeness"] = papers["_rep"].astype(float).round(3)
     return out.reset_index(drop=True)

@@ -7,6 +7,7 @@ filter state, so a rerun after a filter change costs only what changed.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis import plots, query
+from analysis.errors import InputError
 from analysis.run import RUN_FILE, Run, load_run
 
 #: Session state: the folder of the run this session shows.
@@ -40,8 +42,24 @@ class View:
 
 
 def run_stamp(path: Path | str) -> float:
-    """Changes whenever the run folder is rebuilt in place, so the cache never serves a stale run."""
+    """Changes whenever the run folder is rebuilt or grown in place, so the cache never serves a stale run.
+
+    An ``add`` or ``refit`` swaps the whole folder into place; for the
+    moment of the swap run.json may be missing, so look again briefly.
+    """
+    for _ in range(_TRIES):
+        try:
+            return (Path(path) / RUN_FILE).stat().st_mtime
+        except FileNotFoundError:
+            time.sleep(_PAUSE_S)
     return (Path(path) / RUN_FILE).stat().st_mtime
+
+
+_TRIES, _PAUSE_S = 20, 0.05
+
+
+class _Swapped(Exception):
+    """The run folder was replaced while it was being read."""
 
 
 @st.cache_resource(show_spinner="Loading the run…", max_entries=4)
@@ -51,8 +69,15 @@ def _load(path: str, stamp: float) -> Run:
     A resource, not data: st.cache_data would unpickle a fresh copy on every
     call (0.2 s per call at 73,000 papers, several calls per script run).
     Nothing may modify it; pages take copies (``View.papers``, ``run.papers[selection(...)]``).
+    The run must still be the version ``stamp`` names once read: a swap
+    during the read (an addition landing) could otherwise mix two versions'
+    files, and a half-updated run must never be shown. An exception is not
+    cached, so :func:`load` reads again.
     """
-    return load_run(path)
+    run = load_run(path)
+    if run_stamp(path) != stamp:
+        raise _Swapped(path)
+    return run
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -79,6 +104,13 @@ def selection(path: str, stamp: float, filters: query.Filters) -> pd.Series:
 
 
 def load(path: Path | str) -> tuple[Run, float]:
+    """The run as it is now (one shared copy per version), and its version stamp."""
+    for _ in range(_TRIES):
+        stamp = run_stamp(path)
+        try:
+            return _load(str(Path(path).resolve()), stamp), stamp
+        except (_Swapped, InputError):
+            time.sleep(_PAUSE_S)  # caught mid-swap: read the version that landed
     stamp = run_stamp(path)
     return _load(str(Path(path).resolve()), stamp), stamp
 

@@ -61,6 +61,9 @@ def paper_table(papers: pd.DataFrame, *, key: str | None = None, height: int | s
             "themes": st.column_config.TextColumn("Themes", width="medium"),
             "arxiv": st.column_config.LinkColumn("arXiv", display_text=r"https://arxiv\.org/abs/(.*)"),
             "paper_id": st.column_config.TextColumn("Paper id"),
+            "added": st.column_config.TextColumn("Added", help="In the build, or the addition that brought it."),
+            "novel": st.column_config.CheckboxColumn("Novel", help="Fits no topic well (it still has its nearest "
+                                                                   "topic); many of them call for a refit."),
             "representativeness": st.column_config.ProgressColumn(
                 "Representativeness", min_value=0.0, max_value=1.0, format="%.2f",
                 help="Cosine similarity of the paper to its topic's centre (1 = typical of the topic)."),

@@ -9,8 +9,9 @@ from analysis.config import DEMO_CORPUS, SEED_PAGE, BuildConfig, Limits, default
 from analysis.errors import InputError
 from analysis.export import safe_filename
 from analysis.readers import FORMATS
-from analysis.run import is_run, list_runs, with_overrides
+from analysis.run import is_run, list_runs, load_run, with_overrides
 from analysis.themes import load_themes, parse_theme_bytes, themes_to_toml
+from pages import _growth
 from pages._builds import build_target, follow_build
 from pages._flash import flash, show_flash
 from pages._nav import page_view
@@ -23,8 +24,8 @@ root = default_runs_dir()
 limits = Limits.from_env()
 UPLOAD_MB = max(1, min(200, limits.max_bytes // 1_000_000))
 
-header("Data", "Which papers the dashboard shows: open another run, or build a new one from a file or a "
-       "pasted Daily Papers page with your own themes and settings.")
+header("Data", "Which papers the dashboard shows: grow the open run with new papers, open another run, or "
+       "build a new one from a file or a pasted Daily Papers page with your own themes and settings.")
 show_flash()
 if ss.get("_open_error"):
     st.error(markdown_literal(ss.pop("_open_error")))
@@ -65,6 +66,109 @@ if view is not None:
     with st.expander("Build parameters and versions"):
         st.json({k: run.meta.get(k) for k in ("created", "parameters", "model", "versions", "seconds")},
                 expanded=1)
+
+# --------------------------------------------------------------------------- grow the current run
+GROW_KEY = "_grow_job"  # session state: (run folder, "add" | "refit", additions before) of this session's job
+
+
+def grow_section(view) -> None:
+    """Add papers to the open run, or refit its topics; both run in the background under the run's lock."""
+    run = view.run
+    st.subheader("Grow this run", divider="gray")
+    if not _growth.available():
+        st.caption("Adding papers needs the growth core (analysis.growth), which this checkout lacks.")
+        return
+    pile = run.meta.get("pile_up") or {}
+    if pile.get("suggest_refit"):
+        st.warning(markdown_literal(pile.get("message") or "Novel papers are piling up: refit the topics."),
+                   icon=":material/auto_awesome:")
+    running = workspace.running_build(view.path)
+    busy = running is not None and not running.done
+    add_col, refit_col = st.columns(2)
+    with add_col:
+        st.markdown("**Add papers to this run**")
+        st.caption("New papers get the topic they fit best and a place on the map; papers already in the run "
+                   "are skipped, and nothing that is there moves.")
+        how = st.radio("New papers from", ["paste", "upload"], horizontal=True, key="add_src",
+                       format_func={"paste": "a pasted Daily Papers page", "upload": "uploaded files"}.get)
+        items = []
+        if how == "upload":
+            files = st.file_uploader(f"Files ({', '.join(FORMATS)}); up to {UPLOAD_MB} MB each",
+                                     accept_multiple_files=True, key="add_uploads", max_upload_size=UPLOAD_MB) or []
+            items = [(f.name, f.getvalue()) for f in files]
+        else:
+            text = st.text_area("Paste a Hugging Face Daily Papers page", height=160, key="add_paste",
+                                placeholder="Daily Papers\n…\nSep 24\nTitle\nAbstract…")
+            items = [("pasted-page.txt", text.encode("utf-8"))] if text.strip() else []
+        if st.button("Add papers", icon=":material/add:", key="add", disabled=busy or not items):
+            _growth.start_add(view.path, items)
+            ss[GROW_KEY] = (view.path, "add", len(run.meta.get("additions") or []))
+    with refit_col:
+        st.markdown("**Refit topics**")
+        st.caption("Re-cluster every paper. Topics that survive keep their id and label; new ones get fresh ids, "
+                   "and ids of topics that disappear are never reused.")
+        r = st.columns(3)
+        used = run.meta.get("parameters", {}).get("topics", {}).get("min_topic_size")
+        size = r[0].number_input("Min topic size (0 = as built)", 0, 500, 0, 1, key="refit_size",
+                                 help=f"The build used {used}." if used else None)
+        seed_value = r[1].number_input("Seed (0 = as built)", 0, 2**31 - 1, 0, 1, key="refit_seed")
+        relabel = r[2].checkbox("Refresh labels", key="refit_relabel",
+                                help="Give kept topics fresh automatic labels (a label you set is never replaced).")
+        if st.button("Refit topics", icon=":material/autorenew:", key="refit", disabled=busy):
+            _growth.start_refit(view.path, min_topic_size=int(size) or None, seed=int(seed_value) or None,
+                                relabel=relabel)
+            ss[GROW_KEY] = (view.path, "refit", len(run.meta.get("additions") or []))
+    follow_growth(view)
+    summary = _growth.refit_summary(run.meta)
+    if summary:
+        with st.expander(f"Last refit ({summary['at']}): what it kept, split, merged, created and retired",
+                         expanded=ss.pop("_refit_just_done", False)):
+            show_refit(summary)
+
+
+def follow_growth(view) -> None:
+    """This session's add or refit until it ends (then a rerun shows the grown run); another session's, as news."""
+    mine = ss.get(GROW_KEY)
+    job = workspace.running_build(view.path)
+    if mine and mine[0] == view.path:
+        if job is None:
+            ss.pop(GROW_KEY)
+            return
+        label = "Adding papers" if mine[1] == "add" else "Refitting topics"
+        ok = follow_build(job, label)
+        workspace.forget_build(job)
+        ss.pop(GROW_KEY)
+        if ok:
+            meta = load_run(view.path).meta
+            if mine[1] == "add":
+                flash(markdown_literal(_growth.add_summary(meta, mine[2])))
+            else:
+                ss["_refit_just_done"] = True
+                flash(f"Refitted the topics in {job.elapsed:.0f} s: see 'Last refit' below.")
+            st.rerun()
+    elif job is not None and not job.done:
+        follow_build(job, "Another session is changing this run")
+        st.rerun()
+
+
+def show_refit(summary: dict) -> None:
+    counts = summary["counts"]
+    c = st.columns(6)
+    for col, key, label in zip(c, ("kept", "split", "merged", "new", "retired"),
+                               ("Kept", "Split", "Merged", "New", "Retired ids"), strict=False):
+        col.metric(label, counts.get(key, len(summary[key])))
+    if summary.get("share_kept") is not None:
+        c[5].metric("Old papers under their old id", f"{100 * float(summary['share_kept']):.0f} %")
+    rows = [("kept (same id and label)", ", ".join(map(str, summary["kept"]))),
+            ("split (old → new ids)", "; ".join(summary["split"])),
+            ("merged (old ids → one)", "; ".join(summary["merged"])),
+            ("new (ids never used before)", ", ".join(map(str, summary["new"]))),
+            ("retired (no longer used; never reused)", ", ".join(map(str, summary["retired"])))]
+    st.dataframe([{"what": w, "topics": t or "none"} for w, t in rows], hide_index=True, width="stretch")
+
+
+if view is not None:
+    grow_section(view)
 
 # --------------------------------------------------------------------------- open another run
 st.subheader("Open a run", divider="gray")

@@ -12,14 +12,25 @@ header("Topic map", "Each dot is a paper; papers with similar titles and abstrac
        "Hover for details, drag a box or lasso (toolbar, top right) to list papers below.")
 filter_note(view)
 
+grown = bool((plots.added_numbers(view.run.papers) > 0).any())
+colourings = ["topic", "theme", "added"] if grown else ["topic", "theme"]
+if st.session_state.get("map_colour") not in (None, *colourings):
+    st.session_state.pop("map_colour")
 c1, c2, c3 = st.columns([2, 1, 1])
-colour_by = c1.radio("Colour by", ["topic", "theme"], horizontal=True, key="map_colour",
-                     help="A paper with several themes is drawn as 'several themes'.")
+colour_by = c1.radio("Colour by", colourings, horizontal=True, key="map_colour",
+                     format_func=lambda c: "when added" if c == "added" else c,
+                     help="A paper with several themes is drawn as 'several themes'. 'When added' colours each "
+                          "addition to the run and keeps the build's papers muted. Novel papers (they fit no topic "
+                          "well) are diamonds in every colouring.")
 show_labels = c2.toggle("Topic labels", value=True, key="map_labels")
 show_context = view.filters.active and c3.toggle(
     "Show filtered-out papers", value=True, key="map_context",
     help="Draw papers outside the filters as faint grey dots, for context.")
 
+n_novel = int(plots.novel_flags(view.papers).sum())
+if n_novel:
+    st.caption(f"◆ {n_novel:,} of these papers are novel: they fit no topic well (each still has its nearest "
+               "topic). When many pile up, refit the topics on the Data page.")
 if not empty_state(view):
     if not plots.map_has_titles(len(view.papers)):
         st.caption(f"With more than {plots.MAP_HOVER_LIMIT:,} papers on the map, hovering names the topic only: "

@@ -22,7 +22,7 @@ if not empty_state(view):
         overview, hide_index=True, width="stretch", key="topic_table", on_select="rerun",
         selection_mode="single-row",
         column_order=["topic_id", "topic_label", "papers", "size", "trend", "themes", "keywords", "first_date",
-                      "last_date"],
+                      "last_date", "status", "parents"],
         column_config={
             "topic_id": st.column_config.NumberColumn("Id", format="%d", width="small"),
             "topic_label": st.column_config.TextColumn("Topic", width="large"),
@@ -35,6 +35,8 @@ if not empty_state(view):
             "themes": st.column_config.TextColumn("Main themes (papers)", width="medium"),
             "first_date": st.column_config.TextColumn("First paper"),
             "last_date": st.column_config.TextColumn("Last paper"),
+            "status": st.column_config.TextColumn("Last refit", help="kept, split, merged or new in the last refit."),
+            "parents": st.column_config.TextColumn("From topics", help="The old topic ids it came from."),
         })
     options = overview["topic_id"].astype(int).tolist()
     rows = event.selection.rows if event else []

@@ -50,9 +50,14 @@ else:
 
 matrix = query.trend_matrix(trends, full, period=period, kind=kind, measure=measure, keys=keys)
 incomplete = query.incomplete_periods(full, period, first_date=bounds[0].isoformat())
+births = {str(t): when for t, when in query.topic_births(view.run.meta.get("lineage") or []).items()}
 fig = plots.trend_figure(matrix, labels, kind=kind, period=period, measure=measure, style=style,
-                         incomplete=incomplete, theme_names=view.run.theme_names, last_date=bounds[1].isoformat())
+                         incomplete=incomplete, theme_names=view.run.theme_names, last_date=bounds[1].isoformat(),
+                         births=births if kind == "topic" and style == "lines" else None)
 st.plotly_chart(fig, width="stretch", config={"displaylogo": False}, key="trend_chart")
+if kind == "topic" and (view.run.meta.get("additions") or view.run.meta.get("refits")):
+    st.caption("A topic keeps its id through additions and refits, so each line is one topic all along"
+               + (" (★ marks where a topic born in a refit begins)." if births else "."))
 if len(matrix) <= 1:
     st.caption(f"All papers fall into one {period}; trends need papers from several {period}s.")
 if len(incomplete):

@@ -189,3 +189,64 @@ def test_large_maps_name_the_topic_instead_of_each_title(run):
     # A filter down to the limit brings the titles back.
     mask = query.filter_mask(run.papers, query.Filters(topics=(0,)))
     assert all(t.hovertext is not None for t in plots.topic_map(run.papers, mask, hover_limit=limit).data[1:])
+
+
+@pytest.fixture(scope="module")
+def grown(run):
+    """The seed papers as a run that grew twice, two of the added papers novel."""
+    papers = run.papers.copy()
+    papers["added_in"] = 0
+    papers.loc[papers.index[-12:], "added_in"] = 1
+    papers.loc[papers.index[-5:], "added_in"] = 2
+    papers["novel"] = False
+    papers.loc[papers.index[[-1, -8]], "novel"] = True
+    return papers
+
+
+def test_map_coloured_by_addition_puts_new_and_novel_papers_on_top(grown):
+    fig = plots.topic_map(grown, colour_by="added")
+    ids = plots.map_point_ids(grown, colour_by="added")
+    names = [t.name.rsplit(" (", 1)[0] for t in fig.data]
+    assert names == [plots.BUILD_GROUP, "addition 1", "addition 2", plots.NOVEL_GROUP]
+    by_id = grown.set_index("paper_id")
+    assert [len(t) for t in ids] == [len(grown) - 12, 12 - 5 - 1, 5 - 1, 2]
+    assert by_id.loc[ids[-1], "novel"].all() and (by_id.loc[ids[1], "added_in"] == 1).all()
+    for trace, trace_ids in zip(fig.data, ids, strict=True):
+        assert len(trace.x) == len(trace_ids)
+    assert fig.data[0].marker.color == plots.BUILD_COLOUR and fig.data[1].marker.color != fig.data[2].marker.color
+    # Hover says when a paper came and that it is novel.
+    hover = list(fig.data[-1].hovertext)
+    assert all("added in addition" in h and "novel" in h for h in hover)
+    assert not any("added in" in h for h in fig.data[0].hovertext)
+
+
+def test_novel_papers_are_diamonds_in_the_topic_colouring(grown):
+    fig = plots.topic_map(grown, colour_by="topic")
+    ids = plots.map_point_ids(grown, colour_by="topic")
+    novel = set(grown.loc[grown["novel"], "paper_id"])
+    seen = 0
+    for trace, trace_ids in zip(fig.data, ids, strict=True):
+        symbols = trace.marker.symbol
+        if symbols is None:  # a topic without novel papers keeps plain markers
+            assert not novel & set(trace_ids)
+            continue
+        for pid, symbol in zip(trace_ids, symbols, strict=True):
+            assert (symbol == plots.NOVEL_SYMBOL) == (pid in novel)
+            seen += pid in novel
+    assert seen == len(novel) == 2
+
+
+def test_trend_figure_stars_a_topic_born_in_a_refit(run):
+    papers = run.papers.copy()
+    days = pd.date_range("2025-03-03", periods=21, freq="D").strftime("%Y-%m-%d").tolist()
+    papers["date"] = [days[i % len(days)] for i in range(len(papers))]
+    trends = compute_trends(papers)
+    keys = query.top_keys(trends, period="week", kind="topic", n=3)
+    matrix = query.trend_matrix(trends, trends, period="week", kind="topic", keys=keys)
+    fig = plots.trend_figure(matrix, {}, kind="topic", period="week", births={keys[1]: "2026-07-08"})
+    stars = [t for t in fig.data if t.marker is not None and t.marker.symbol == "star"]
+    assert len(stars) == 1 and "born in the refit of 2026-07-08" in stars[0].hovertemplate
+    first = int((matrix[keys[1]].to_numpy() > 0).argmax())
+    assert stars[0].y[0] == matrix[keys[1]].iat[first]
+    assert not [t for t in plots.trend_figure(matrix, {}, kind="topic", period="week").data
+                if t.marker is not None and t.marker.symbol == "star"]

@@ -197,3 +197,74 @@ def test_theme_counts_follow_the_run_order(run):
     counts = query.theme_counts(run.papers, run.theme_names)
     assert list(counts.index) == run.theme_names
     assert counts.sum() == sum(len(split_themes(t)) for t in run.papers["themes"])
+
+
+# --------------------------------------------------------------------------- runs that grow
+
+@pytest.fixture(scope="module")
+def grown(run):
+    """The seed papers as a run that grew twice: the last 12 rows came in addition 1, the last 5 in 2."""
+    papers = run.papers.copy()
+    papers["added_in"] = 0
+    papers.loc[papers.index[-12:], "added_in"] = 1
+    papers.loc[papers.index[-5:], "added_in"] = 2
+    papers["novel"] = False
+    papers.loc[papers.index[-2:], "novel"] = True
+    return papers
+
+
+def test_added_filter_keeps_that_addition_and_later_ones(grown):
+    last = query.filter_mask(grown, query.Filters(added_from=2))
+    since = query.filter_mask(grown, query.Filters(added_from=1))
+    assert last.sum() == 5 and since.sum() == 12
+    assert (grown.loc[last, "added_in"] == 2).all() and (grown.loc[since, "added_in"] >= 1).all()
+    assert query.Filters(added_from=1).active and "addition 1" in query.Filters(added_from=1).describe()
+    # It combines with the other filters like any criterion.
+    topic = int(grown.loc[since, "topic_id"].iat[0])
+    both = query.filter_mask(grown, query.Filters(added_from=1, topics=(topic,)))
+    assert both.sum() == ((grown["added_in"] >= 1) & (grown["topic_id"] == topic)).sum() > 0
+
+
+def test_added_filter_on_a_run_without_additions_selects_nothing(run):
+    assert "added_in" not in run.papers
+    assert query.filter_mask(run.papers, query.Filters(added_from=1)).sum() == 0
+    assert query.filter_mask(run.papers, query.Filters(added_from=None)).all()
+
+
+def test_added_choices_map_to_the_first_addition_kept():
+    assert query.added_choices(0) == ["all"]
+    assert query.added_choices(3) == ["all", "last addition", "since addition 1", "since addition 2"]
+    assert [query.added_from(c, 3) for c in query.added_choices(3)] == [None, 3, 1, 2]
+    # "last addition" follows the run as it grows; nonsense from a hand-edited URL means all papers.
+    assert query.added_from("last addition", 4) == 4
+    assert query.added_from("since addition 9", 3) is None and query.added_from("bogus", 3) is None
+    additions = [{"number": 1, "at": "2026-07-01T10:00:00+00:00", "counts": {"added": 24}},
+                 {"number": 2, "at": "2026-07-02T10:00:00+00:00", "counts": {"added": 7}}]
+    assert query.added_detail("last addition", additions) == "Addition 2 of 2026-07-02: 7 papers"
+    assert (query.added_detail("since addition 1", additions)
+            == "Addition 1 of 2026-07-01: 24 papers, and 1 later addition")
+    assert query.added_detail("all", additions) == ""
+
+
+LINEAGE = [
+    {"event": "build", "at": "2026-07-01T00:00:00+00:00", "born": [0, 1, 2, 3, 4]},
+    {"event": "refit", "at": "2026-07-08T00:00:00+00:00", "kept": [0, 1], "born": [5, 6],
+     "split": [{"from": 2, "into": [5, 6]}], "merged": [{"into": 1, "from": [1, 3]}], "retired": [2, 3, 4]},
+    {"event": "refit", "at": "2026-07-15T00:00:00+00:00", "kept": [0, 5, 6], "born": [7],
+     "split": [], "merged": [{"into": 7, "from": [1]}], "retired": [1]},
+]
+
+
+def test_topic_fate_follows_the_lineage():
+    assert query.topic_fate(LINEAGE, 0) is None  # kept through both refits
+    assert query.topic_fate(LINEAGE, 5) is None  # born in a refit, alive
+    assert query.topic_fate(LINEAGE, 2) == {"status": "split", "into": [5, 6], "at": LINEAGE[1]["at"]}
+    assert query.topic_fate(LINEAGE, 3)["status"] == "merged" and query.topic_fate(LINEAGE, 3)["into"] == [1]
+    assert query.topic_fate(LINEAGE, 4) == {"status": "retired", "into": [], "at": LINEAGE[1]["at"]}
+    # Topic 1 absorbed 3 in the first refit (and lived), then was merged into 7.
+    assert query.topic_fate(LINEAGE, 1) == {"status": "merged", "into": [7], "at": LINEAGE[2]["at"]}
+    assert query.topic_fate(LINEAGE, 99) is None and query.topic_fate([], 3) is None
+
+
+def test_topic_births_skip_the_build():
+    assert query.topic_births(LINEAGE) == {5: "2026-07-08", 6: "2026-07-08", 7: "2026-07-15"}

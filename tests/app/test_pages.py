@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 import pytest
-from app_support import PAGES, no_exceptions, page_path
+from app_support import PAGES, no_exceptions, page_path, shown_count
 
 from analysis import query
 from analysis.run import is_run, load_run
@@ -20,15 +18,6 @@ def paper_frame(at) -> pd.DataFrame:
         if {"title", "representativeness"} <= set(df.value.columns):
             return df.value
     raise AssertionError("no paper table on the page")
-
-
-def shown_count(at) -> int:
-    """The paper count in the 'Showing N of M papers' line under each title."""
-    for md in at.markdown:
-        m = re.match(r"Showing (?:all )?\*\*([\d,]+)\*\*", md.value)
-        if m:
-            return int(m.group(1).replace(",", ""))
-    raise AssertionError("no 'Showing ...' line on the page")
 
 
 @pytest.mark.parametrize("page", PAGES)
