@@ -29,6 +29,13 @@ def _positive_int(value: str) -> int:
     return n
 
 
+def _cache_and_wait(command: argparse.ArgumentParser) -> None:
+    """The options of every command that changes a run in place."""
+    command.add_argument("--cache", type=Path, default=None, metavar="DIR")
+    command.add_argument("--wait", type=float, default=None, metavar="SECONDS",
+                         help="how long to wait for another change of the run (default 60; 0: refuse at once)")
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m analysis",
@@ -79,9 +86,7 @@ def make_parser() -> argparse.ArgumentParser:
                                    "and its themes; the run is swapped in atomically.")
     g.add_argument("run_dir", type=Path, metavar="RUN_DIR")
     g.add_argument("inputs", nargs="+", metavar="INPUT")
-    g.add_argument("--cache", type=Path, default=None, metavar="DIR")
-    g.add_argument("--wait", type=float, default=None, metavar="SECONDS",
-                   help="how long to wait for another add/refit of the run (default 60; 0: refuse at once)")
+    _cache_and_wait(g)
 
     r = sub.add_parser("refit", help="re-cluster a run's papers, keeping topic ids and labels",
                        description="Cluster every paper again, match the new clusters to the old topics one "
@@ -92,9 +97,7 @@ def make_parser() -> argparse.ArgumentParser:
     r.add_argument("--seed", type=int, default=None, help="random seed (default: the run's)")
     r.add_argument("--relabel", action="store_true",
                    help="refresh the labels of kept topics too (a label a user set is never replaced)")
-    r.add_argument("--cache", type=Path, default=None, metavar="DIR")
-    r.add_argument("--wait", type=float, default=None, metavar="SECONDS",
-                   help="how long to wait for another add/refit of the run (default 60; 0: refuse at once)")
+    _cache_and_wait(r)
 
     e = sub.add_parser("evaluate", help="compare a run's topics with reference labels",
                        description="Match papers by id, else by normalised title, and report NMI, ARI "

@@ -52,3 +52,16 @@ def run(seed_run):
     from analysis.rundir import load_run
 
     return load_run(seed_run)
+
+
+@pytest.fixture(scope="session")
+def grown(run):
+    """The seed papers as a run that grew twice: the last 12 rows came in addition 1, the last 5 in 2;
+    two of the added papers (rows -1 and -8) are novel."""
+    papers = run.papers.copy()
+    papers["added_in"] = 0
+    papers.loc[papers.index[-12:], "added_in"] = 1
+    papers.loc[papers.index[-5:], "added_in"] = 2
+    papers["novel"] = False
+    papers.loc[papers.index[[-1, -8]], "novel"] = True
+    return papers

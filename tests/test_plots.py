@@ -191,17 +191,6 @@ def test_large_maps_name_the_topic_instead_of_each_title(run):
     assert all(t.hovertext is not None for t in plots.topic_map(run.papers, mask, hover_limit=limit).data[1:])
 
 
-@pytest.fixture(scope="module")
-def grown(run):
-    """The seed papers as a run that grew twice, two of the added papers novel."""
-    papers = run.papers.copy()
-    papers["added_in"] = 0
-    papers.loc[papers.index[-12:], "added_in"] = 1
-    papers.loc[papers.index[-5:], "added_in"] = 2
-    papers["novel"] = False
-    papers.loc[papers.index[[-1, -8]], "novel"] = True
-    return papers
-
 
 def test_map_coloured_by_addition_puts_new_and_novel_papers_on_top(grown):
     fig = plots.topic_map(grown, colour_by="added")

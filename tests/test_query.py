@@ -201,17 +201,6 @@ def test_theme_counts_follow_the_run_order(run):
 
 # --------------------------------------------------------------------------- runs that grow
 
-@pytest.fixture(scope="module")
-def grown(run):
-    """The seed papers as a run that grew twice: the last 12 rows came in addition 1, the last 5 in 2."""
-    papers = run.papers.copy()
-    papers["added_in"] = 0
-    papers.loc[papers.index[-12:], "added_in"] = 1
-    papers.loc[papers.index[-5:], "added_in"] = 2
-    papers["novel"] = False
-    papers.loc[papers.index[-2:], "novel"] = True
-    return papers
-
 
 def test_added_filter_keeps_that_addition_and_later_ones(grown):
     last = query.filter_mask(grown, query.Filters(added_from=2))

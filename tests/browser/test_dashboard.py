@@ -28,6 +28,18 @@ def wait_ready(page, title: str | None = None, timeout: float = 45_000) -> None:
     page.wait_for_timeout(500)
 
 
+def search_learning(page, papers, title: str):
+    """Type 'learning' into the sidebar search with the theme filter on; the count must follow."""
+    box = page.get_by_role("textbox", name="Search titles and abstracts")
+    box.fill("learning")
+    box.press("Enter")
+    page.wait_for_function("location.search.includes('q=learning')", timeout=20_000)
+    wait_ready(page, title)
+    expected = query.apply(papers, query.Filters(themes=(THEME,), search="learning"))
+    assert f"Showing {len(expected)} of {len(papers)} papers" in page.inner_text("body")
+    return box, expected
+
+
 def assert_clean(page) -> None:
     assert page.locator('[data-testid="stException"]').count() == 0
     assert "Traceback" not in page.inner_text("body")
@@ -115,13 +127,7 @@ def test_filters_live_in_the_url_and_narrow_the_csv_download(page, seed_app, see
     expected = query.apply(papers, query.Filters(themes=(THEME,)))
     assert f"Showing {len(expected)} of {len(papers)} papers" in page.inner_text("body")
 
-    box = page.get_by_role("textbox", name="Search titles and abstracts")
-    box.fill("learning")
-    box.press("Enter")
-    page.wait_for_function("location.search.includes('q=learning')", timeout=20_000)
-    wait_ready(page, "Topic map")
-    expected = query.apply(papers, query.Filters(themes=(THEME,), search="learning"))
-    assert f"Showing {len(expected)} of {len(papers)} papers" in page.inner_text("body")
+    box, expected = search_learning(page, papers, "Topic map")
 
     page.locator('a[href$="/export"]').first.click()
     wait_ready(page, "Export")
@@ -155,13 +161,7 @@ def test_a_bookmark_opens_on_a_fresh_server_and_the_filters_hold(page, fresh_app
     assert f"Showing {len(expected)} of {len(papers)} papers" in body and "Page not found" not in body
     assert_clean(page)
 
-    box = page.get_by_role("textbox", name="Search titles and abstracts")
-    box.fill("learning")
-    box.press("Enter")
-    page.wait_for_function("location.search.includes('q=learning')", timeout=20_000)
-    wait_ready(page, "Trends")
-    expected = query.apply(papers, query.Filters(themes=(THEME,), search="learning"))
-    assert f"Showing {len(expected)} of {len(papers)} papers" in page.inner_text("body")
+    box, expected = search_learning(page, papers, "Trends")
     page.locator('a[href$="/topics"]').first.click()
     wait_ready(page, "Topics")
     assert f"Showing {len(expected)} of {len(papers)} papers" in page.inner_text("body")
