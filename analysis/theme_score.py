@@ -12,7 +12,7 @@ the held-out half.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -43,10 +43,11 @@ class Verdict:
     feedback: tuple[str, ...]  # feedback terms found
     similarity: float  # cosine to the theme vector
     z: float  # the same in standard deviations above the corpus mean
+    marked: str = ""  # "in" or "out" when the theme lists the paper as an example or a counter-example
 
     def reason(self) -> str:
         """One line a paper list can show: where the theme's phrases are, and how similar the paper is."""
-        parts = []
+        parts = [f"marked {self.marked} by the theme"] if self.marked else []
         if self.title:
             parts.append("title: " + ", ".join(f"'{p}'" for p in self.title))
         if self.abstract:
@@ -105,10 +106,17 @@ class ThemeFiler:
         feats = self.model_.features(corpus, rows)
         n = len(feats[0].z) if feats else 0
         out: list[list[Verdict]] = [[] for _ in range(n)]
-        for f, plan, threshold in zip(feats, self.plans_, self.thresholds_):
+        rows = np.arange(len(corpus)) if rows is None else np.asarray(rows)
+        ids = [corpus.ids[r] for r in rows]
+        for f, plan, theme, threshold in zip(feats, self.plans_, self.themes.themes, self.thresholds_):
             prob = probabilities(f)
+            marks = {**{p: "in" for p in theme.examples}, **{p: "out" for p in theme.counter_examples}}
             for i in range(n):
-                out[i].append(_verdict(plan.name, f, i, float(prob[i]), threshold))
+                verdict = _verdict(plan.name, f, i, float(prob[i]), threshold)
+                mark = marks.get(ids[i], "")
+                if mark:  # the user's word beats the evidence
+                    verdict = replace(verdict, filed=mark == "in", marked=mark)
+                out[i].append(verdict)
         return out
 
 
