@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 
 import numpy as np
 
@@ -33,6 +34,8 @@ class ThemeCorpus:
     ids: list[str]
     embeddings: np.ndarray
     parts: tuple[ThemeCorpus, ...] = ()
+    #: Where derived indexes are kept between processes (None: rebuilt every time).
+    store: Path | None = None
     _cache: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self):
@@ -55,12 +58,12 @@ class ThemeCorpus:
         if not len(extra):
             return first
         return cls(first.titles + extra.titles, first.abstracts + extra.abstracts, first.ids + extra.ids,
-                   np.vstack([first.embeddings, extra.embeddings]), parts=(first, extra))
+                   np.vstack([first.embeddings, extra.embeddings]), parts=(first, extra), store=first.store)
 
     def subset(self, rows: np.ndarray) -> ThemeCorpus:
         rows = np.asarray(rows, dtype=np.int64)
         return ThemeCorpus([self.titles[i] for i in rows], [self.abstracts[i] for i in rows],
-                           [self.ids[i] for i in rows], self.embeddings[rows])
+                           [self.ids[i] for i in rows], self.embeddings[rows], store=self.store)
 
     def memo(self, key, compute):
         """``compute(part)`` for each part (cached on the part), concatenated; for derived per-paper lists."""
@@ -97,7 +100,7 @@ class ThemeCorpus:
         if self.parts:
             first, second = self.parts
             return PhraseIndex.stack(first.all_phrases, second.phrases)
-        return PhraseIndex.build([f"{t}. {a}" for t, a in zip(self.titles, self.abstracts)], min_df=2)
+        return PhraseIndex.cached([f"{t}. {a}" for t, a in zip(self.titles, self.abstracts)], self.store, min_df=2)
 
     @cached_property
     def all_phrases(self) -> PhraseIndex:
@@ -127,17 +130,22 @@ class ThemeCorpus:
         return cache[piece]
 
     def with_all(self, pieces: list[str]) -> np.ndarray:
-        found = np.ones(len(self), dtype=bool)
-        for piece in sorted(pieces, key=len, reverse=True):
-            found &= self.with_word(piece)
-            if not found.any():
-                break
+        """Papers containing every piece: the longest is looked up, the rest checked in its papers only."""
+        if not pieces:
+            return np.ones(len(self), dtype=bool)
+        first, *rest = sorted(pieces, key=len, reverse=True)
+        found = self.with_word(first).copy()
+        if rest:
+            texts = self.normalised
+            for i in np.flatnonzero(found):
+                found[i] = all(p in texts[i] for p in rest)
         return found
 
     def having_term(self, term: str) -> tuple[np.ndarray, np.ndarray]:
         """Papers containing an indexed word or word pair (whole words), and those with it in the title."""
         needle = f" {term} "
-        in_text = self.with_word(needle)
+        column = self.phrases.column(term)
+        in_text = column if column is not None else self.with_word(needle)
         in_title = np.zeros(len(self), dtype=bool)
         for i in np.flatnonzero(in_text):
             in_title[i] = needle in self.normalised_titles[i]

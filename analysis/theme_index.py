@@ -11,8 +11,12 @@ sparse row sum.
 
 from __future__ import annotations
 
+import hashlib
+import os
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import chain
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -106,6 +110,62 @@ class PhraseIndex:
 
     def __len__(self) -> int:
         return self.matrix.shape[0]
+
+    def column(self, term: str) -> np.ndarray | None:
+        """Which documents contain an indexed term (None for a term the index does not hold)."""
+        j = self._position.get(term)
+        if j is None:
+            return None
+        found = np.zeros(len(self), dtype=bool)
+        csc = self._by_term
+        found[csc.indices[csc.indptr[j]:csc.indptr[j + 1]]] = True
+        return found
+
+    @cached_property
+    def _position(self) -> dict[str, int]:
+        return {str(t): j for j, t in enumerate(self.terms)}
+
+    @cached_property
+    def _by_term(self) -> sparse.csc_matrix:
+        return self.matrix.tocsc()
+
+    def save(self, path: Path) -> None:
+        """Write to ``path`` (an .npz) via a temporary file, so a reader never sees half of it."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
+        np.savez(tmp, terms=self.terms.astype(str), indptr=self.matrix.indptr, indices=self.matrix.indices,
+                 shape=np.array(self.matrix.shape), df=self.df)
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(cls, path: Path) -> PhraseIndex | None:
+        """A saved index, or None when it is missing or unreadable (it is then rebuilt)."""
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                indices, indptr = z["indices"], z["indptr"]
+                matrix = sparse.csr_matrix((np.ones(len(indices), dtype=np.float32), indices, indptr),
+                                           shape=tuple(z["shape"]))
+                return cls(terms=z["terms"].astype(object), matrix=matrix, df=z["df"])
+        except (OSError, ValueError, KeyError):
+            return None
+
+    @classmethod
+    def cached(cls, texts: list[str], folder: Path | None, min_df: int = 2) -> PhraseIndex:
+        """:meth:`build`, kept in ``folder`` under a digest of the texts (a run's Apply reuses its build's)."""
+        if folder is None:
+            return cls.build(texts, min_df=min_df)
+        digest = hashlib.sha256(f"v1 {min_df}".encode())
+        for t in texts:
+            digest.update(t.encode("utf-8", "surrogatepass") + b"\x00")
+        path = Path(folder) / f"phrases-{digest.hexdigest()[:24]}.npz"
+        index = cls.load(path) if path.exists() else None
+        if index is None or len(index) != len(texts):
+            index = cls.build(texts, min_df=min_df)
+            try:
+                index.save(path)
+            except OSError:  # a read-only cache only costs the rebuild next time
+                pass
+        return index
 
     def feedback_terms(self, rows: np.ndarray, top: int = 20, min_share: float = 0.1
                        ) -> list[tuple[str, float, int]]:

@@ -88,11 +88,8 @@ class ThemePlan:
     key: tuple = ()  # what the mentions depend on, to cache them per corpus
     feedback: list[tuple[str, float]] = field(default_factory=list)  # (term, relevance weight)
     vector: np.ndarray | None = None
-    seed_vectors: np.ndarray | None = None
     sim_mean: float = 0.0
     sim_std: float = 1.0
-    knn_mean: float = 0.0
-    knn_std: float = 1.0
     seeds: int = 0
     prior: float = 0.0  # log odds that a paper of the corpus is a likely member
     separator: Separator | None = None  # likely members against the rest, in embedding space
@@ -109,7 +106,6 @@ class ThemeFeatures:
     feedback: np.ndarray  # summed relevance weights of the feedback terms found
     feedback_score: np.ndarray  # the same, capped, in units of the theme's prior log odds (comparable across themes)
     z: np.ndarray  # similarity to the theme vector, in standard deviations above the corpus mean
-    knn: np.ndarray  # mean similarity to the closest likely members, same units
     separator: np.ndarray  # the linear separator's score: about +1 like the likely members, -1 like the rest
     similarity: np.ndarray  # raw cosine to the theme vector
     mentions: list[list[Mention]]
@@ -144,13 +140,12 @@ class ThemeModel:
     """
 
     def __init__(self, themes, *, feedback_terms: int = 20, prf_weight: float = 1.0, example_weight: float = 1.0,
-                 knn: int = 5, min_seeds: int = 5, max_seeds: int = 400, min_feedback_weight: float = 2.0,
+                 min_seeds: int = 5, max_seeds: int = 400, min_feedback_weight: float = 2.0,
                  ridge: float = 3.0):
         self.themes = themes
         self.feedback_terms = feedback_terms
         self.prf_weight = prf_weight
         self.example_weight = example_weight
-        self.knn = knn
         self.min_seeds = min_seeds
         self.max_seeds = max_seeds
         self.min_feedback_weight = min_feedback_weight
@@ -220,11 +215,8 @@ class ThemeModel:
             if counter:
                 vector = vector - 0.5 * self.example_weight * _unit(emb[counter].mean(axis=0))
             plan.vector = _unit(vector)
-            plan.seed_vectors = emb[seeds]
             sims = emb @ plan.vector
             plan.sim_mean, plan.sim_std = float(sims.mean()), float(sims.std() or 1.0)
-            knn = self._knn(emb, plan.seed_vectors)
-            plan.knn_mean, plan.knn_std = float(knn.mean()), float(knn.std() or 1.0)
             own = _own_words([p for p, *_ in plan.phrases + plan.title_only] + [a for a, *_ in plan.acronyms])
             terms = corpus.phrases.feedback_terms(seeds, top=4 * self.feedback_terms)
             plan.feedback = [(t, w) for t, w, _ in terms
@@ -235,16 +227,6 @@ class ThemeModel:
             plan.prior = float(np.log((len(seeds) + 0.5) / (len(corpus) - len(seeds) + 0.5)))
             self.plans_.append(plan)
         return self
-
-    def _knn(self, emb: np.ndarray, seed_vectors: np.ndarray) -> np.ndarray:
-        """Mean similarity of each paper to its ``knn`` closest seeds (a paper is not its own neighbour)."""
-        if not len(seed_vectors):
-            return np.zeros(len(emb), dtype=np.float32)
-        sims = emb @ seed_vectors.T
-        sims[sims > 0.9999] = -1.0  # the paper itself
-        k = min(self.knn, sims.shape[1])
-        top = np.partition(sims, sims.shape[1] - k, axis=1)[:, -k:]
-        return top.mean(axis=1)
 
     # ------------------------------------------------------------------ scoring
 
@@ -271,11 +253,9 @@ class ThemeModel:
                     feedback[k] += weight
             sims = emb @ plan.vector
             z = (sims - plan.sim_mean) / plan.sim_std
-            knn = (self._knn(emb, plan.seed_vectors) - plan.knn_mean) / plan.knn_std
             sep = plan.separator.score(corpus, rows)
             score = np.minimum(feedback, FEEDBACK_CAP) / max(abs(plan.prior), 1.0)
-            out.append(ThemeFeatures(title, abstract, passing, ours, feedback, score, z, knn, sep, sims,
-                                     mentions, found))
+            out.append(ThemeFeatures(title, abstract, passing, ours, feedback, score, z, sep, sims, mentions, found))
         return out
 
 
@@ -329,7 +309,8 @@ class Separator:
         y = np.array([1.0 if p in self.members else -1.0 for p in ids])
         w = np.array([self.weight_member if p in self.members else
                       self.weight_other * (3.0 if p in self.counter else 1.0) for p in ids])
-        leverage = ((x @ self.inverse) * x).sum(axis=1) * w
+        x32 = x.astype(np.float32)  # leverage needs no more precision; halves the 10,000 x 385 x 385 product
+        leverage = ((x32 @ self.inverse.astype(np.float32)) * x32).sum(axis=1) * w
         loo = fitted - leverage * (y - fitted) / np.maximum(1.0 - leverage, 1e-6)
         return np.where(seen, loo, fitted)
 
@@ -342,6 +323,7 @@ def _mentions_in(plan: ThemePlan, corpus: ThemeCorpus) -> list[list[Mention]]:
         candidate |= corpus.with_all(pieces)
     long_form = re.compile("|".join(p.pattern for _, p, _, _ in plan.phrases)) if plan.phrases else None
     known = {a for a, *_ in plan.acronyms}
+    hints = [max(pieces, key=len) for pieces in plan.literals if pieces]
     for i in np.flatnonzero(candidate):
         title, abstract, norm = corpus.titles[i], corpus.abstracts[i], corpus.normalised[i]
         if plan.exclude is not None and plan.exclude.search(norm):
@@ -354,7 +336,8 @@ def _mentions_in(plan: ThemePlan, corpus: ThemeCorpus) -> list[list[Mention]]:
         if long_form is not None and "(" in abstract:
             extra = [(a, acronym_regex(a), 1.0) for a in defined_acronyms(f"{title}. {abstract}", long_form)
                      if a not in known]
-        found = find_mentions(title, abstract, plan.phrases, plan.acronyms + extra)
+        found = find_mentions(title, abstract, plan.phrases, plan.acronyms + extra,
+                              hints=hints + [a.lower() for a, *_ in extra])
         if plan.title_only:
             found += [m for m in find_mentions(title, "", plan.title_only) if m.where == "title"]
         out[i] = found

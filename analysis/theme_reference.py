@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -50,4 +51,5 @@ def reference_corpus(model_id: str, cache_root: str) -> ThemeCorpus | None:
                  len(found), len(keys), model_id)
         return None
     vectors = np.vstack([found[k] for k in keys]).astype(np.float32)
-    return ThemeCorpus(frame["title"].tolist(), frame["abstract"].tolist(), frame["arxiv_id"].tolist(), vectors)
+    return ThemeCorpus(frame["title"].tolist(), frame["abstract"].tolist(), frame["arxiv_id"].tolist(), vectors,
+                       store=Path(cache_root) / "themes")

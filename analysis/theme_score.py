@@ -15,7 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
-import pandas as pd
 
 from .theme_corpus import ThemeCorpus
 from .theme_model import ThemeFeatures, ThemeModel
@@ -96,28 +95,53 @@ class ThemeFiler:
     def plans_(self):
         return self.model_.plans_
 
-    def probabilities(self, corpus: ThemeCorpus, rows: np.ndarray | None = None) -> np.ndarray:
-        """papers x themes probabilities."""
+    def decide(self, corpus: ThemeCorpus, rows: np.ndarray | None = None) -> Decisions:
+        """Probabilities and decisions for the papers ``rows`` of ``corpus`` (all by default), all themes at once."""
+        rows = np.arange(len(corpus)) if rows is None else np.asarray(rows, dtype=np.int64)
         feats = self.model_.features(corpus, rows)
-        return np.column_stack([probabilities(f) for f in feats]) if feats else np.zeros((0, 0))
+        prob = np.column_stack([probabilities(f) for f in feats]) if feats else np.zeros((len(rows), 0))
+        filed = prob >= np.asarray(self.thresholds_, dtype=float)
+        ids = [corpus.ids[r] for r in rows]
+        marks = np.full(prob.shape, "", dtype=object)
+        position = {p: i for i, p in enumerate(ids)}
+        for j, theme in enumerate(self.themes.themes):  # the user's word beats the evidence
+            for mark, listed in (("in", theme.examples), ("out", theme.counter_examples)):
+                for p in listed:
+                    if p in position:
+                        marks[position[p], j] = mark
+                        filed[position[p], j] = mark == "in"
+        return Decisions(ids, prob, filed, marks, feats, [p.name for p in self.plans_])
 
     def verdicts(self, corpus: ThemeCorpus, rows: np.ndarray | None = None) -> list[list[Verdict]]:
         """For every paper ``rows`` of ``corpus``, one :class:`Verdict` per theme."""
-        feats = self.model_.features(corpus, rows)
-        n = len(feats[0].z) if feats else 0
-        out: list[list[Verdict]] = [[] for _ in range(n)]
-        rows = np.arange(len(corpus)) if rows is None else np.asarray(rows)
-        ids = [corpus.ids[r] for r in rows]
-        for f, plan, theme, threshold in zip(feats, self.plans_, self.themes.themes, self.thresholds_):
-            prob = probabilities(f)
-            marks = {**{p: "in" for p in theme.examples}, **{p: "out" for p in theme.counter_examples}}
-            for i in range(n):
-                verdict = _verdict(plan.name, f, i, float(prob[i]), threshold)
-                mark = marks.get(ids[i], "")
-                if mark:  # the user's word beats the evidence
-                    verdict = replace(verdict, filed=mark == "in", marked=mark)
-                out[i].append(verdict)
-        return out
+        d = self.decide(corpus, rows)
+        return [[d.verdict(i, j) for j in range(len(d.names))] for i in range(len(d.ids))]
+
+
+@dataclass
+class Decisions:
+    """papers x themes: probability, filed or not, the editor's marks, and the evidence to explain each."""
+
+    ids: list[str]
+    probability: np.ndarray
+    filed: np.ndarray
+    marks: np.ndarray
+    features: list[ThemeFeatures]
+    names: list[str]
+
+    def verdict(self, i: int, j: int) -> Verdict:
+        """The explained decision for paper ``i`` and theme ``j`` (built on demand: most are never shown)."""
+        v = _verdict(self.names[j], self.features[j], i, float(self.probability[i, j]), 2.0)
+        return replace(v, filed=bool(self.filed[i, j]), marked=str(self.marks[i, j]))
+
+    def columns(self, sep: str) -> tuple[list[str], list[str]]:
+        """papers.csv's ``themes`` and ``theme_reasons`` for these papers (reasons of filed themes only)."""
+        themes, reasons = [], []
+        for i in range(len(self.ids)):
+            js = np.flatnonzero(self.filed[i])
+            themes.append(sep.join(self.names[j] for j in js))
+            reasons.append(REASON_SEP.join(self.verdict(i, j).reason() for j in js))
+        return themes, reasons
 
 
 def _shown(m) -> str:
@@ -141,10 +165,3 @@ def _verdict(name: str, f: ThemeFeatures, i: int, prob: float, threshold: float)
                    abstract=tuple((spelling[k], n) for k, n in counts.items()), passing=passing,
                    feedback=tuple(dict.fromkeys(t for t, _ in f.feedback_found[i])),
                    similarity=float(f.similarity[i]), z=float(f.z[i]))
-
-
-def verdict_columns(verdicts: list[list[Verdict]], sep: str) -> tuple[pd.Series, pd.Series]:
-    """The papers table's ``themes`` ('; '-joined names) and ``theme_reasons`` (one reason per filed theme)."""
-    themes = [sep.join(v.theme for v in row if v.filed) for row in verdicts]
-    reasons = [REASON_SEP.join(v.reason() for v in row if v.filed) for row in verdicts]
-    return pd.Series(themes, dtype=object), pd.Series(reasons, dtype=object)

@@ -219,18 +219,24 @@ def _word_at(sent: str, m: re.Match) -> str:
 
 
 def find_mentions(title: str, abstract: str, patterns: list[tuple[str, re.Pattern, str, float]],
-                  acronym_patterns: list[tuple[str, re.Pattern, float]] = ()) -> list[Mention]:
+                  acronym_patterns: list[tuple[str, re.Pattern, float]] = (), hints: list[str] | None = None
+                  ) -> list[Mention]:
     """Mentions of a theme's phrases (over normalised text) and acronyms (over the original text).
 
     Within a sentence a span is counted once, by the first pattern that
     covers it (callers list longer phrases first). An acronym in
     parentheses right after its long form ("in-context learning (ICL)") is
-    its definition, not a second mention.
+    its definition, not a second mention. ``hints`` are lower-case pieces
+    every match contains; sentences without any are skipped unread.
     """
     out: list[Mention] = []
     own = frozenset(a for a, *_ in acronym_patterns)
     for where, text in (("title", title), ("abstract", abstract)):
         for sent in ([str(text)] if where == "title" else sentences(text)):
+            if hints is not None:
+                low = sent.lower()
+                if not any(h in low for h in hints):
+                    continue
             norm, offsets = normalise_with_offsets(sent)
             ours = where == "title" or CONTRIBUTION.search(sent) is not None
             taken: list[tuple[int, int]] = []

@@ -188,8 +188,16 @@ class FiledPapers:
 
     themes: pd.Series  # '; '-joined theme names, empty for none
     reasons: pd.Series  # why: one line per filed theme (see theme_score.Verdict.reason)
-    verdicts: list  # per paper, one theme_score.Verdict per theme
-    filer: object  # the fitted theme_score.ThemeFiler (the editor asks it for suggested phrases)
+    decisions: object = None  # theme_score.Decisions: probabilities, decisions, evidence
+    filer: object = None  # the fitted theme_score.ThemeFiler (the editor asks it for suggested phrases)
+
+    @property
+    def verdicts(self) -> list:
+        """Per paper, one theme_score.Verdict per theme (explaining every pair; use on small sets)."""
+        d = self.decisions
+        if d is None:
+            return [[] for _ in range(len(self.themes))]
+        return [[d.verdict(i, j) for j in range(len(d.names))] for i in range(len(d.ids))]
 
 
 def file_papers(papers: pd.DataFrame, themes: ThemeSet, embeddings: np.ndarray | None = None, *,
@@ -204,7 +212,7 @@ def file_papers(papers: pd.DataFrame, themes: ThemeSet, embeddings: np.ndarray |
     """
     from .theme_corpus import ThemeCorpus
     from .theme_reference import REFERENCE_BELOW, reference_corpus
-    from .theme_score import ThemeFiler, verdict_columns
+    from .theme_score import ThemeFiler
 
     titles = papers["title"].fillna("").astype(str).tolist()
     abstracts = papers["abstract"].fillna("").astype(str).tolist()
@@ -212,21 +220,21 @@ def file_papers(papers: pd.DataFrame, themes: ThemeSet, embeddings: np.ndarray |
            else [f"row-{i}" for i in range(len(papers))])
     if not len(papers):
         empty = pd.Series([], index=papers.index, dtype=object)
-        return FiledPapers(empty, empty.copy(), [], None)
+        return FiledPapers(empty, empty.copy())
     embedder, cache_root = _embedder(embedder, cache_dir)
     if embeddings is None:
         embeddings = embed_texts([f"{t}. {a}" for t, a in zip(titles, abstracts)], embedder, cache_root)
-    corpus = ThemeCorpus(titles, abstracts, ids, embeddings)
+    corpus = ThemeCorpus(titles, abstracts, ids, embeddings, store=Path(cache_root) / "themes")
     if reference if reference is not None else len(papers) < REFERENCE_BELOW:
         background = reference_corpus(embedder.model_id, str(cache_root))
         if background is not None:
             corpus = ThemeCorpus.concat(corpus, background)
     queries = embed_texts([f"{t.name}. {t.description}".strip() for t in themes.themes], embedder, cache_root)
     filer = ThemeFiler(themes).fit(corpus, queries)
-    verdicts = filer.verdicts(corpus, np.arange(len(papers)))
-    names, reasons = verdict_columns(verdicts, SEP)
-    names.index = reasons.index = papers.index
-    return FiledPapers(names, reasons, verdicts, filer)
+    decisions = filer.decide(corpus, np.arange(len(papers)))
+    names, reasons = decisions.columns(SEP)
+    return FiledPapers(pd.Series(names, index=papers.index, dtype=object),
+                       pd.Series(reasons, index=papers.index, dtype=object), decisions, filer)
 
 
 def assign_themes(papers: pd.DataFrame, themes: ThemeSet, embeddings: np.ndarray | None = None, **kwargs
