@@ -61,17 +61,24 @@ def run_texts(papers: pd.DataFrame) -> list[str]:
 
 
 def refile(run: Run, themes: ThemeSet, *, cache_dir: str | Path | None = None,
-           embeddings: np.ndarray | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict,
-                                                          FiledPapers]:
-    """The run's papers, topics, trends and run.json with ``themes`` applied (nothing is written)."""
+           embeddings: np.ndarray | None = None, workbench=None
+           ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict, FiledPapers]:
+    """The run's papers, topics, trends and run.json with ``themes`` applied (nothing is written).
+
+    ``workbench`` (:class:`analysis.theme_workbench.ThemeWorkbench` of this
+    run's papers, as the editor keeps one) saves preparing the papers again.
+    """
     from .config import default_cache_dir
     from .trends import compute_trends
 
-    root = Path(cache_dir) if cache_dir else default_cache_dir()
-    embedder = run_embedder(run, root)
-    if embeddings is None:
-        embeddings = embed_texts(run_texts(run.papers), embedder, root)
-    filed = file_papers(run.papers, themes, embeddings, embedder=embedder, cache_dir=root)
+    if workbench is not None:
+        filed = workbench.file(themes)
+    else:
+        root = Path(cache_dir) if cache_dir else default_cache_dir()
+        embedder = run_embedder(run, root)
+        if embeddings is None:
+            embeddings = embed_texts(run_texts(run.papers), embedder, root)
+        filed = file_papers(run.papers, themes, embeddings, embedder=embedder, cache_dir=root)
     papers = with_theme_columns(run.papers, filed)
     topics = run.topics.copy()
     topics["themes"] = topic_theme_column(topics, papers, themes.names)
@@ -92,12 +99,13 @@ def with_theme_columns(papers: pd.DataFrame, filed: FiledPapers) -> pd.DataFrame
     return out
 
 
-def apply_themes(run_dir: str | Path, themes: ThemeSet, *, cache_dir: str | Path | None = None) -> Applied:
+def apply_themes(run_dir: str | Path, themes: ThemeSet, *, cache_dir: str | Path | None = None,
+                 workbench=None) -> Applied:
     """Re-file a run's papers under ``themes`` and rewrite the run folder in place, atomically."""
     t0 = time.perf_counter()
     run = load_run(run_dir)
     t_load = time.perf_counter()
-    papers, topics, trends, meta, filed = refile(run, themes, cache_dir=cache_dir)
+    papers, topics, trends, meta, filed = refile(run, themes, cache_dir=cache_dir, workbench=workbench)
     t_file = time.perf_counter()
     counts = {name: int(sum(name in v.split("; ") for v in papers["themes"])) for name in themes.names}
     meta["theme_counts"] = counts

@@ -210,31 +210,14 @@ def file_papers(papers: pd.DataFrame, themes: ThemeSet, embeddings: np.ndarray |
     ``reference`` adds the bundled corpus as background (default: for runs
     under :data:`analysis.theme_reference.REFERENCE_BELOW` papers).
     """
-    from .theme_corpus import ThemeCorpus
-    from .theme_reference import REFERENCE_BELOW, reference_corpus
-    from .theme_score import ThemeFiler
+    from .theme_workbench import ThemeWorkbench
 
-    titles = papers["title"].fillna("").astype(str).tolist()
-    abstracts = papers["abstract"].fillna("").astype(str).tolist()
-    ids = (papers["paper_id"].astype(str).tolist() if "paper_id" in papers
-           else [f"row-{i}" for i in range(len(papers))])
     if not len(papers):
         empty = pd.Series([], index=papers.index, dtype=object)
         return FiledPapers(empty, empty.copy())
-    embedder, cache_root = _embedder(embedder, cache_dir)
-    if embeddings is None:
-        embeddings = embed_texts([f"{t}. {a}" for t, a in zip(titles, abstracts)], embedder, cache_root)
-    corpus = ThemeCorpus(titles, abstracts, ids, embeddings, store=Path(cache_root) / "themes")
-    if reference if reference is not None else len(papers) < REFERENCE_BELOW:
-        background = reference_corpus(embedder.model_id, str(cache_root))
-        if background is not None:
-            corpus = ThemeCorpus.concat(corpus, background)
-    queries = embed_texts([f"{t.name}. {t.description}".strip() for t in themes.themes], embedder, cache_root)
-    filer = ThemeFiler(themes).fit(corpus, queries)
-    decisions = filer.decide(corpus, np.arange(len(papers)))
-    names, reasons = decisions.columns(SEP)
-    return FiledPapers(pd.Series(names, index=papers.index, dtype=object),
-                       pd.Series(reasons, index=papers.index, dtype=object), decisions, filer)
+    bench = ThemeWorkbench.for_papers(papers, embeddings, embedder=embedder, cache_dir=cache_dir,
+                                      reference=reference)
+    return bench.file(themes)
 
 
 def assign_themes(papers: pd.DataFrame, themes: ThemeSet, embeddings: np.ndarray | None = None, **kwargs
