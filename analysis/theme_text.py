@@ -28,7 +28,7 @@ _ENDINGS = r"(?:s|es|ing|ings|ed|er|ers|ly|ally)?"
 PASSING_CUES = re.compile(
     r"\b(?:unlike|beyond|instead of|rather than|compared (?:to|with)|in contrast to|other than|such as|e\.g\.|"
     r"eg\.|including|like|inspired by|similar to|akin to|analogous to|borrowed from|as in|except|apart from|"
-    r"alternative to|alternatives to|versus|vs\.?)\b[^.;:]{0,60}$", re.IGNORECASE)
+    r"alternative to|alternatives to|versus|vs\.?|spanning|covering|ranging from)\b[^.;:]{0,60}$", re.IGNORECASE)
 #: A sentence stating the paper's own contribution rather than background.
 CONTRIBUTION = re.compile(r"\b(?:we|our|this (?:paper|work|study|article)|here|in this)\b", re.IGNORECASE)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9])")
