@@ -1,16 +1,16 @@
-"""Named themes: loading theme files and filing papers under zero or more themes.
+"""Named themes: theme files, and filing papers under zero or more themes with a reason for each.
 
-A paper is "about" a theme when it names the theme's concepts where it
-states its contribution: in its title, or repeatedly in its abstract. A
-single passing mention in the abstract ("unlike mixture-of-experts models,
-...") is not enough. Similarity of the whole abstract to a theme name is a
-poor signal (it rewards topical neighbours, e.g. any LLM paper for
-in-context learning), so it is not used to assign themes.
+A theme is a name and a one-sentence description; keywords, phrases that
+count only in titles, exclusions and example papers (ids marked in or
+out) are optional help. Papers are filed by :class:`analysis.theme_score.ThemeFiler`:
+the theme's name, its variants and acronyms in the title or, not in
+passing, in the abstract; the phrases that distinguish the papers naming
+the theme plainly; and similarity to those papers with the bundled model.
+See docs/themes.md for how it works and how well.
 """
 
 from __future__ import annotations
 
-import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,29 +20,60 @@ import pandas as pd
 
 from .config import DEFAULT_THEMES
 from .errors import InputError
+from .theme_text import normalise_text  # noqa: F401  (kept importable from here)
 
 SEP = "; "
+#: Probability at which a paper is filed under a theme unless the file says otherwise.
+DEFAULT_THRESHOLD = 0.5
 
 
 @dataclass(frozen=True)
 class Theme:
     name: str
     description: str = ""
+    #: Other names of the subject; all-capital ones (RLHF) are matched as acronyms.
     keywords: tuple[str, ...] = ()
-    #: Phrases that count only in the title (too generic in abstracts).
+    #: Phrases that count only in the title, as weaker evidence (too generic in abstracts).
     title_keywords: tuple[str, ...] = ()
+    #: A paper mentioning any of these is never filed under the theme.
     exclude: tuple[str, ...] = ()
+    #: Paper ids marked as belonging to the theme, and as not belonging (the editor's marks).
+    examples: tuple[str, ...] = ()
+    counter_examples: tuple[str, ...] = ()
+    #: This theme's own filing probability (None: the theme set's).
+    threshold: float | None = None
 
 
 @dataclass(frozen=True)
 class ThemeSet:
     themes: tuple[Theme, ...]
-    threshold: float = 2.0
+    #: Probability at which papers are filed (0-1). Older files gave points (2.0); those fall back to the default.
+    threshold: float = DEFAULT_THRESHOLD
     source: str = ""
     names: tuple[str, ...] = field(init=False)
 
     def __post_init__(self):
         object.__setattr__(self, "names", tuple(t.name for t in self.themes))
+
+    @property
+    def probability(self) -> float:
+        """The threshold as a probability (a legacy points value means the default)."""
+        return self.threshold if 0.0 < self.threshold <= 1.0 else DEFAULT_THRESHOLD
+
+    def to_records(self) -> list[dict]:
+        """The themes as plain dicts (run.json keeps them so a run can be re-filed and explained)."""
+        return [theme_record(t) for t in self.themes]
+
+
+def theme_record(t: Theme) -> dict:
+    out = {"name": t.name, "description": t.description, "keywords": list(t.keywords),
+           "title_keywords": list(t.title_keywords), "exclude": list(t.exclude)}
+    for key in ("examples", "counter_examples"):
+        if getattr(t, key):
+            out[key] = list(getattr(t, key))
+    if t.threshold is not None:
+        out["threshold"] = t.threshold
+    return out
 
 
 def _strings(value, where: str) -> tuple[str, ...]:
@@ -53,6 +84,18 @@ def _strings(value, where: str) -> tuple[str, ...]:
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return tuple(v for v in value if v.strip())
     raise InputError(f"{where}: must be a list of strings")
+
+
+def _probability(value, where: str) -> float | None:
+    if value is None:
+        return None
+    try:
+        p = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{where}: threshold must be a number") from None
+    if not 0.0 < p <= 1.0:
+        raise InputError(f"{where}: a theme's threshold is a probability between 0 and 1")
+    return p
 
 
 def parse_themes(data: dict, source: str = "") -> ThemeSet:
@@ -69,14 +112,19 @@ def parse_themes(data: dict, source: str = "") -> ThemeSet:
         if name.lower() in seen:
             raise InputError(f"{where}: duplicate theme name '{name}'")
         seen.add(name.lower())
-        keywords = _strings(item.get("keywords"), f"{where} keywords")
-        if not keywords:
-            keywords = (name,)
-        themes.append(Theme(name=name, description=str(item.get("description", "")).strip(),
-                            keywords=keywords, title_keywords=_strings(item.get("title_keywords"), where),
-                            exclude=_strings(item.get("exclude"), where)))
-    threshold = data.get("threshold", 2.0) if isinstance(data, dict) else 2.0
-    return ThemeSet(themes=tuple(themes), threshold=float(threshold), source=source)
+        themes.append(Theme(name=name, description=" ".join(str(item.get("description", "") or "").split()),
+                            keywords=_strings(item.get("keywords"), f"{where} keywords"),
+                            title_keywords=_strings(item.get("title_keywords"), where),
+                            exclude=_strings(item.get("exclude"), where),
+                            examples=_strings(item.get("examples"), f"{where} examples"),
+                            counter_examples=_strings(item.get("counter_examples"), f"{where} counter_examples"),
+                            threshold=_probability(item.get("threshold"), where)))
+    threshold = data.get("threshold", DEFAULT_THRESHOLD) if isinstance(data, dict) else DEFAULT_THRESHOLD
+    try:
+        threshold = float(threshold)
+    except (TypeError, ValueError):
+        raise InputError(f"{source or 'themes'}: threshold must be a number") from None
+    return ThemeSet(themes=tuple(themes), threshold=threshold, source=source)
 
 
 def load_themes(path: str | Path | None = None) -> ThemeSet:
@@ -103,78 +151,98 @@ def parse_theme_bytes(data: bytes, name: str) -> ThemeSet:
     return parse_themes(parsed, source=name)
 
 
+def themes_from_run(meta: dict) -> ThemeSet | None:
+    """The themes a run was filed with (run.json), or None for a run without themes."""
+    items = meta.get("themes")
+    if not items:
+        return None
+    return parse_themes({"theme": items, "threshold": meta.get("theme_threshold", DEFAULT_THRESHOLD)},
+                        source=meta.get("parameters", {}).get("themes", "run.json"))
+
+
 def themes_to_toml(themes: ThemeSet) -> str:
     """Serialise edited themes (the dashboard's theme editor saves with this)."""
     def q(s: str) -> str:
         return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
 
+    def strings(key: str, values) -> list[str]:
+        return [f"{key} = [{', '.join(q(v) for v in values)}]"] if values else []
+
     out = [f"threshold = {themes.threshold}", ""]
     for t in themes.themes:
-        out += ["[[theme]]", f"name = {q(t.name)}", f"description = {q(t.description)}",
-                f"keywords = [{', '.join(q(k) for k in t.keywords)}]"]
-        if t.title_keywords:
-            out.append(f"title_keywords = [{', '.join(q(k) for k in t.title_keywords)}]")
-        if t.exclude:
-            out.append(f"exclude = [{', '.join(q(k) for k in t.exclude)}]")
+        out += ["[[theme]]", f"name = {q(t.name)}", f"description = {q(t.description)}"]
+        out += strings("keywords", t.keywords) + strings("title_keywords", t.title_keywords)
+        out += strings("exclude", t.exclude) + strings("examples", t.examples)
+        out += strings("counter_examples", t.counter_examples)
+        if t.threshold is not None:
+            out.append(f"threshold = {t.threshold}")
         out.append("")
     return "\n".join(out)
 
 
-# --------------------------------------------------------------------------- matching
+# --------------------------------------------------------------------------- filing papers
 
-def normalise_text(text: str) -> str:
-    """Lower case, hyphens and punctuation as spaces: 'Mixture-of-Experts' == 'mixture of experts'."""
-    return " " + re.sub(r"[^0-9a-z]+", " ", text.casefold()).strip() + " "
+@dataclass
+class FiledPapers:
+    """The outcome of filing a table of papers: columns for papers.csv and every decision with its evidence."""
+
+    themes: pd.Series  # '; '-joined theme names, empty for none
+    reasons: pd.Series  # why: one line per filed theme (see theme_score.Verdict.reason)
+    decisions: object = None  # theme_score.Decisions: probabilities, decisions, evidence
+    filer: object = None  # the fitted theme_score.ThemeFiler (the editor asks it for suggested phrases)
+
+    @property
+    def verdicts(self) -> list:
+        """Per paper, one theme_score.Verdict per theme (explaining every pair; use on small sets)."""
+        d = self.decisions
+        if d is None:
+            return [[] for _ in range(len(self.themes))]
+        return [[d.verdict(i, j) for j in range(len(d.names))] for i in range(len(d.ids))]
 
 
-def _phrase_pattern(phrases) -> re.Pattern:
-    """One whole-word alternation over all phrases, longest first, tolerant of plural endings.
+def file_papers(papers: pd.DataFrame, themes: ThemeSet, embeddings: np.ndarray | None = None, *,
+                embedder=None, cache_dir: str | Path | None = None, reference: bool | None = None) -> FiledPapers:
+    """File papers (title, abstract, optional paper_id) under themes, with reasons.
 
-    Matching them together counts each mention once: 'in-context learning'
-    is one mention, not also one of 'in-context'.
+    ``embeddings`` are the papers' unit vectors ("title. abstract" with the
+    run's model); when None they are looked up in, or added to, the
+    embedding cache with ``embedder`` (default: the bundled model).
+    ``reference`` adds the bundled corpus as background (default: for runs
+    under :data:`analysis.theme_reference.REFERENCE_BELOW` papers).
     """
-    bodies = {r"\s".join(re.escape(w) for w in normalise_text(p).split()) for p in phrases}
-    bodies = sorted(bodies, key=len, reverse=True)
-    bodies = [b for b in bodies if b]
-    if not bodies:
-        return re.compile(r"(?!x)x")
-    return re.compile(rf"(?<![0-9a-z])(?:{'|'.join(bodies)})(?:s|es)?(?![0-9a-z])")
+    from .theme_workbench import ThemeWorkbench
+
+    if not len(papers):
+        empty = pd.Series([], index=papers.index, dtype=object)
+        return FiledPapers(empty, empty.copy())
+    bench = ThemeWorkbench.for_papers(papers, embeddings, embedder=embedder, cache_dir=cache_dir,
+                                      reference=reference)
+    return bench.file(themes)
 
 
-def _count(pattern: re.Pattern, text: str) -> int:
-    return sum(1 for _ in pattern.finditer(text))
+def assign_themes(papers: pd.DataFrame, themes: ThemeSet, embeddings: np.ndarray | None = None, **kwargs
+                  ) -> pd.Series:
+    """The ``themes`` column of papers.csv: '; '-joined names, empty for none (see :func:`file_papers`)."""
+    return file_papers(papers, themes, embeddings, **kwargs).themes
 
 
-class ThemeScorer:
-    """Scores papers against themes: 3 points per title mention, 1 per abstract mention."""
+def _embedder(embedder, cache_dir) -> tuple[object, Path]:
+    from .config import EmbedConfig, default_cache_dir, model_cache_dir
+    from .embed import SentenceEmbedder
 
-    def __init__(self, themes: ThemeSet, title_weight: float = 3.0):
-        self.themes = themes
-        self.title_weight = title_weight
-        self._compiled = [(_phrase_pattern(t.keywords), _phrase_pattern(t.keywords + t.title_keywords),
-                           _phrase_pattern(t.exclude) if t.exclude else None) for t in themes.themes]
-
-    def scores(self, titles: list[str], abstracts: list[str]) -> np.ndarray:
-        out = np.zeros((len(titles), len(self.themes.themes)), dtype=np.float32)
-        for i, (title, abstract) in enumerate(zip(titles, abstracts)):
-            nt, na = normalise_text(title), normalise_text(abstract)
-            for j, (kw, tkw, excl) in enumerate(self._compiled):
-                if excl is not None and _count(excl, nt + na):
-                    continue
-                title_hits = min(_count(tkw, nt), 1)
-                out[i, j] = self.title_weight * title_hits + min(_count(kw, na), 5)
-        return out
-
-    def assign(self, titles: list[str], abstracts: list[str]) -> list[list[str]]:
-        s = self.scores(titles, abstracts)
-        names = self.themes.names
-        return [[names[j] for j in np.flatnonzero(row >= self.themes.threshold)] for row in s]
+    root = Path(cache_dir) if cache_dir else default_cache_dir()
+    if embedder is None:
+        embedder = SentenceEmbedder.from_config(EmbedConfig(), model_cache=model_cache_dir(root))
+    return embedder, root
 
 
-def assign_themes(papers: pd.DataFrame, themes: ThemeSet) -> pd.Series:
-    """The ``themes`` column of papers.csv: '; '-joined names, empty for none."""
-    lists = ThemeScorer(themes).assign(papers["title"].tolist(), papers["abstract"].tolist())
-    return pd.Series([SEP.join(x) for x in lists], index=papers.index, dtype=object)
+def embed_texts(texts: list[str], embedder, cache_root: Path) -> np.ndarray:
+    """Unit vectors through the embedding cache (the shipped demo vectors included)."""
+    from .config import shipped_embedding_dirs
+    from .embed import EmbeddingCache, embed_with_cache
+
+    cache = EmbeddingCache(cache_root, extra_dirs=shipped_embedding_dirs())
+    return embed_with_cache(texts, embedder, cache)[0]
 
 
 def split_themes(value: str) -> list[str]:
