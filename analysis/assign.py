@@ -20,7 +20,7 @@ from .corpus import Corpus, load_corpus
 from .embed import EmbeddingCache, SentenceEmbedder, embed_with_cache
 from .placement import nearest_centroid, topic_centroids
 from .rundir import Run, load_run, load_vectors
-from .themes import ThemeSet, assign_themes, parse_themes
+from .themes import assign_themes, themes_from_run
 from .topics import load_centroids
 
 
@@ -40,17 +40,10 @@ def assign_corpus(run: Run, corpus: Corpus, embeddings: np.ndarray) -> pd.DataFr
     out = corpus.papers[["paper_id", "title", "date"]].copy()
     out["topic_id"] = topics
     out["topic_label"] = [labels.get(int(t), "") for t in topics]
-    themes = run_themes(run.meta)
+    themes = themes_from_run(run.meta)
     out["themes"] = assign_themes(corpus.papers, themes) if themes else ""
     return out
 
-
-def run_themes(meta: dict) -> ThemeSet | None:
-    """The theme list a run was built with, as its run.json records it (None when it has none)."""
-    if not meta.get("themes"):
-        return None
-    threshold = meta.get("theme_threshold", ThemeSet.threshold)
-    return parse_themes({"theme": meta["themes"], "threshold": threshold}, source="run.json")
 
 
 def run_embedder(meta: dict, cache_dir=None) -> tuple[SentenceEmbedder, EmbeddingCache]:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from .config import BuildConfig, with_overrides
 from .errors import InputError
+from .theme_cli import add_parser as add_themes_parser
+from .theme_cli import cmd_themes
 
 EXIT_INPUT = 2
 EXIT_INTERNAL = 1
@@ -118,6 +120,7 @@ def make_parser() -> argparse.ArgumentParser:
 
     i = sub.add_parser("info", help="summarise a run directory")
     i.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    add_themes_parser(sub)
     return parser
 
 
@@ -256,7 +259,7 @@ def cmd_info(args) -> int:
 
 
 COMMANDS = {"build": cmd_build, "add": cmd_add, "refit": cmd_refit, "evaluate": cmd_evaluate, "assign": cmd_assign,
-            "info": cmd_info}
+            "info": cmd_info, "themes": cmd_themes}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -29,6 +29,7 @@ from .identity import NOISE, Matching, centroid_map, lineage_start, match_topics
 from .novelty import NoveltyModel, pile_up
 from .placement import map_positions, nearest_centroid
 from .runlock import DEFAULT_TIMEOUT_S, RunLock
+from .themes import file_papers, load_themes, themes_from_run
 
 ALREADY = "already in the run"
 
@@ -155,11 +156,11 @@ class AddReport:
 def add_papers(run_dir: Path | str, inputs: list[str | Path], *, cache_dir: Path | str | None = None,
                timeout: float | None = DEFAULT_TIMEOUT_S) -> AddReport:
     """Grow a run in place: new papers placed among the fitted topics and on the existing map."""
-    from .assign import run_embedder, run_themes
+    from .assign import run_embedder
     from .embed import embed_with_cache
     from .pipeline import BuildResult, configure_runtime
     from .rundir import load_run, recover, save_run
-    from .themes import assign_themes, load_themes
+    from .theme_apply import REASONS
     from .trends import compute_trends
 
     run_dir = Path(run_dir).resolve()
@@ -192,9 +193,11 @@ def add_papers(run_dir: Path | str, inputs: list[str | Path], *, cache_dir: Path
             (topic, score), novel = model.nearest(new_vecs), model.novel(new_vecs)
         labels = dict(zip(run.topics["topic_id"].astype(int), run.topics["topic_label"]))
         xy = map_positions(new_vecs, old_vecs, papers[["x", "y"]].to_numpy(dtype=np.float32))
-        themes = run_themes(meta) or load_themes(None)
+        themes = themes_from_run(meta) or load_themes(None)
+        filed = file_papers(fresh, themes, new_vecs, embedder=embedder, cache_dir=cache_dir)
         rows = rows.assign(topic_id=topic.astype(int), topic_label=[labels.get(int(t), "") for t in topic],
-                           themes=assign_themes(fresh, themes), x=np.round(xy[:, 0], 4), y=np.round(xy[:, 1], 4),
+                           themes=filed.themes.to_numpy(), **{REASONS: filed.reasons.to_numpy()},
+                           x=np.round(xy[:, 0], 4), y=np.round(xy[:, 1], 4),
                            added_in=number, fit_score=np.round(score, 4), novel=novel.astype(bool),
                            _rep=np.round(score, 4))
         grown = pd.concat([papers, rows[papers.columns]], ignore_index=True)
@@ -329,7 +332,7 @@ def refit_run(run_dir: Path | str, *, min_topic_size: int | None = None, seed: i
               relabel: bool = False, cache_dir: Path | str | None = None,
               timeout: float | None = DEFAULT_TIMEOUT_S, progress=None) -> tuple[Matching, dict]:
     """Re-cluster every paper of a run with the build's stages and keep topic identity."""
-    from .assign import run_embedder, run_themes
+    from .assign import run_embedder
     from .config import BuildConfig, with_overrides
     from .pipeline import build
     from .rundir import load_run, recover, save_run
@@ -344,7 +347,7 @@ def refit_run(run_dir: Path | str, *, min_topic_size: int | None = None, seed: i
         params = run.meta.get("parameters", {})
         changes = {k: v for k, v in {"min_topic_size": min_topic_size, "seed": seed}.items() if v is not None}
         config = with_overrides(BuildConfig.from_dict(params), **changes)
-        result = build(corpus_of_run(run), config, cache_dir=cache_dir, themes=run_themes(run.meta),
+        result = build(corpus_of_run(run), config, cache_dir=cache_dir, themes=themes_from_run(run.meta),
                        embedder=embedder, vectors=vectors, progress=progress)
         matching = carry_identity(result, run, vectors, relabel=relabel, info={"event": "refit", "seed": config.seed})
         added_in = dict(zip(run.papers["paper_id"], run.papers["added_in"]))

@@ -36,7 +36,8 @@ from .growth import fit_state
 from .metrics import run_metrics
 from .placement import topic_centroids
 from .reduce import Reducer, ReductionCache
-from .themes import SEP, ThemeSet, assign_themes, load_themes, split_themes
+from .theme_apply import with_theme_columns
+from .themes import SEP, ThemeSet, file_papers, load_themes, split_themes
 from .topics import Clusters, TopicModeler, cluster_topics, import_bertopic, order_by_size, representativeness
 from .trends import compute_trends
 
@@ -258,7 +259,8 @@ def _represent(b: _Build) -> None:
 
 def _themes(b: _Build) -> None:
     b.say("filing papers under themes")
-    b.papers["themes"] = assign_themes(b.papers, b.themes)
+    filed = file_papers(b.papers, b.themes, b.embeddings, embedder=b.embedder, cache_dir=b.cache_dir)
+    b.papers = with_theme_columns(b.papers, filed)
 
 
 def _trends(b: _Build) -> None:
@@ -368,8 +370,7 @@ def _meta(b: _Build) -> dict:
         "metrics": b.metrics,
         "seconds": b.timer.seconds,
         "warnings": corpus.warnings + res.warnings + b.cache.problems + b.reducer.cache.problems,
-        "themes": [{"name": t.name, "description": t.description, "keywords": list(t.keywords),
-                    "title_keywords": list(t.title_keywords), "exclude": list(t.exclude)} for t in themes.themes],
+        "themes": themes.to_records(),
         "theme_threshold": themes.threshold,
     }
     meta.update(fit_state(b.papers, b.embeddings))

@@ -26,7 +26,8 @@ import numpy as np
 import pandas as pd
 
 from .export import to_safe_csv
-from .run import RUN_FILE, Run, load_run
+from .rundir import RUN_FILE, Run, load_run, recover, swap_into_place
+from .runlock import RunLock
 from .theme_stats import topic_theme_column
 from .themes import FiledPapers, ThemeSet, embed_texts, file_papers
 
@@ -102,7 +103,13 @@ def with_theme_columns(papers: pd.DataFrame, filed: FiledPapers) -> pd.DataFrame
 def apply_themes(run_dir: str | Path, themes: ThemeSet, *, cache_dir: str | Path | None = None,
                  workbench=None) -> Applied:
     """Re-file a run's papers under ``themes`` and rewrite the run folder in place, atomically."""
+    with RunLock(run_dir):
+        return _apply_locked(run_dir, themes, cache_dir, workbench)
+
+
+def _apply_locked(run_dir: str | Path, themes: ThemeSet, cache_dir, workbench) -> Applied:
     t0 = time.perf_counter()
+    recover(Path(run_dir).resolve())
     run = load_run(run_dir)
     t_load = time.perf_counter()
     papers, topics, trends, meta, filed = refile(run, themes, cache_dir=cache_dir, workbench=workbench)
@@ -133,13 +140,10 @@ def rewrite_run(path: Path, papers: pd.DataFrame, topics: pd.DataFrame, trends: 
         topics.to_parquet(tmp / "topics.parquet", index=False)
         to_safe_csv(trends, tmp / "trends.csv")
         (tmp / RUN_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False, default=str))
-        old = path.parent / f".{path.name}.old-{uuid.uuid4().hex[:8]}"
-        os.replace(path, old)
-        os.replace(tmp, path)
+        swap_into_place(tmp, path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def _link_or_copy(src: str, dst: str) -> None:

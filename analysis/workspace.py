@@ -223,7 +223,7 @@ def theme_table(themes) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=THEME_TABLE_COLUMNS)
 
 
-def themes_from_table(table: pd.DataFrame, *, threshold: float = 2.0, base: ThemeSet | None = None) -> ThemeSet:
+def themes_from_table(table: pd.DataFrame, *, threshold: float = 0.5, base: ThemeSet | None = None) -> ThemeSet:
     """A ThemeSet from edited rows; keywords are separated by ';' or ','.
 
     Rows left entirely blank are ignored. A theme keeping the name of one in

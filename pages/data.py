@@ -15,6 +15,7 @@ from pages import _growth
 from pages._builds import build_target, follow_build
 from pages._flash import flash, show_flash
 from pages._nav import page_view
+from pages._theme_editor import render_theme_editor
 from pages._view import RUN_KEY
 from pages._widgets import header, markdown_literal
 
@@ -169,6 +170,10 @@ def show_refit(summary: dict) -> None:
 
 if view is not None:
     grow_section(view)
+    st.subheader("Themes of this run", divider="gray")
+    st.caption("Write or change a theme (a name and one sentence is enough), see what it files, mark examples "
+               "in or out, and apply the themes to this run: no rebuild, topics and map stay as they are.")
+    render_theme_editor(view.run)
 
 # --------------------------------------------------------------------------- open another run
 st.subheader("Open a run", divider="gray")
@@ -206,8 +211,8 @@ if source in ("upload", "paste"):
     year = st.number_input("Year of undated page dates like 'Sep 23' (empty: the most recent such date)",
                            min_value=1990, max_value=2100, value=None, step=1, key="year")
 
-st.markdown("**Themes** · papers are filed under a theme when its keywords appear in the title or repeatedly in "
-            "the abstract")
+st.markdown("**Themes** · papers are filed under a theme from its name and description; keywords are optional "
+            "help")
 base_themes = load_themes(None)
 if "_theme_rows" not in ss:
     run_themes = view.run.meta.get("themes") if view is not None else None
@@ -231,8 +236,9 @@ edited = st.data_editor(ss["_theme_rows"], num_rows="dynamic", width="stretch", 
                             "description": st.column_config.TextColumn("Description", width="large"),
                             "keywords": st.column_config.TextColumn("Keywords (separated by ; or ,)", width="large")})
 t1, t2 = st.columns([1, 3])
-threshold = t1.number_input("Theme threshold (points)", 0.5, 20.0, float(base_themes.threshold), 0.5,
-                            key="theme_threshold", help="A title mention scores 3, each abstract mention 1.")
+threshold = t1.number_input("Theme threshold (probability)", 0.05, 1.0, float(base_themes.threshold), 0.05,
+                            key="theme_threshold",
+                            help="How sure the filer must be that a paper is about a theme (0.5 by default).")
 theme_error = None
 try:
     themes = workspace.themes_from_table(edited, threshold=threshold, base=base_themes)
