@@ -170,7 +170,7 @@ def test_cli_run_json_records_inputs_parameters_model_versions_counts_and_timing
     assert params["seed"] == 42 and params["embed"]["max_seq_length"] == 256
     assert params["embed"]["precision"] == "int8"
     assert params["min_topic_size_used"] >= 2 and params["theme_names"]
-    assert params["theme_threshold"] == meta["theme_threshold"] == 2.0  # the one the theme file set
+    assert params["theme_threshold"] == meta["theme_threshold"] == 0.5  # the default probability
     assert meta["model"]["embedder"] == "all-MiniLM-L6-v2" and meta["model"]["model_id"].startswith("all-MiniLM")
     assert {"python", "bertopic", "umap-learn", "sentence-transformers", "pandas"} <= set(meta["versions"])
     c = meta["counts"]
