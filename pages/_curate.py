@@ -2,101 +2,71 @@
 
 Every edit goes through the core (the same code as ``python -m analysis
 edit``): it is appended to the run's ``edits.jsonl`` and the run's files are
-rewritten atomically, so run.json's stamp changes and every page, every
+swapped into place atomically, so run.json changes and every page, every
 session and every export sees the curated run on its next script run.
 
 Several people may have the same run open. A button's callback carries the
-stamp of the run the user *saw* when the button was drawn (callbacks run
-before the rerun that would load a newer run), and the core refuses an edit
-made on an older version with a one-line message, shown here as it is.
+version (:func:`analysis.edits.run_version`) of the run the user *saw* when
+the button was drawn (callbacks run before the rerun that would load a
+newer run), and the core refuses an edit made on an older version with a
+one-line message, shown here as it is.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import streamlit as st
 
+from analysis import edits
 from analysis.errors import InputError
-from pages._view import View, load
+from pages._view import View
 from pages._widgets import markdown_literal
 
 #: Session state: the outcome of the last edit, ("success" | "error", text), shown once where it was made.
 RESULT_KEY = "_curate_result"
-#: Session state: the split preview on screen: (run path, stamp, topic id, into, preview frame).
+#: Session state: the split preview on screen: (run path, version, topic id, into, preview frame).
 PREVIEW_KEY = "_curate_preview"
 USER = "user"
 MARK = "✎"
 
 
-def available() -> bool:
-    """Whether this checkout has the curation core (``analysis.edits``)."""
-    try:
-        from analysis import edits  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 # --------------------------------------------------------------------------- the core, in one place
 
-def _apply(path: str, stamp: float, edit: dict) -> str:
-    """Apply one edit through the core, refused if the run changed since ``stamp``; returns what it did."""
-    from analysis import edits
-
-    result = edits.apply_edit(path, edit, expected_stamp=stamp)
-    return edits.describe(result) if hasattr(edits, "describe") else _describe(edit)
+def version(view: View) -> str:
+    """The stamp of the run this view shows (:func:`analysis.edits.run_version`): what an edit is checked against."""
+    return edits.run_version(view.run)
 
 
-def _describe(edit: dict) -> str:
-    op = edit.get("op")
-    if op == "rename":
-        return f"Renamed topic {edit['topic']} to “{edit['label']}”."
-    if op == "merge":
-        return f"Merged topics {', '.join(map(str, edit['topics'][1:]))} into topic {edit['topics'][0]}."
-    if op == "split":
-        return f"Split topic {edit['topic']}."
-    if op == "move":
-        n = len(edit["papers"])
-        return f"Moved {n} paper{'s' * (n != 1)} to topic {edit['to']}."
-    return "Undid the last edit."
+def _apply(path: str, version_seen: str, edit: dict) -> str:
+    """Apply one edit through the core, refused if the run changed since the version seen; what it did."""
+    summary = edits.apply_edit(path, edit, expected_version=version_seen)
+    return summary.message[:1].upper() + summary.message[1:] + "."
 
 
 def edit_log(path: str) -> pd.DataFrame:
     """The run's edit history, oldest first, as a table (empty before the first edit)."""
-    if not available():
-        return pd.DataFrame()
-    from analysis import edits
-
-    rows = edits.read_log(path)
-    return pd.DataFrame([{"at": str(r.get("at", ""))[:19].replace("T", " "), "edit": r.get("op", ""),
-                          "what": _describe_row(r)} for r in rows])
-
-
-def _describe_row(row: dict) -> str:
-    try:
-        return _describe(row)
-    except KeyError:
-        return ", ".join(f"{k}={v}" for k, v in row.items() if k not in ("at", "op"))
+    return pd.DataFrame([{"#": r["n"], "at": str(r.get("at", ""))[:19].replace("T", " "), "edit": r.get("kind", ""),
+                          "what": edits.describe(r), "undone": bool(r.get("undone"))} for r in edits.read_log(path)])
 
 
 def preview_split(view: View, topic_id: int, into: int | None) -> pd.DataFrame:
-    """What splitting a topic would give (sub-topic, label, papers, example titles), nothing written."""
-    from analysis import edits
-
-    return pd.DataFrame(edits.preview_split(view.run, int(topic_id), into=into))
+    """What splitting a topic would give (new id, label, keywords, papers, example titles); nothing written."""
+    preview = edits.preview_split(view.run, int(topic_id), into=into)
+    titles = dict(zip(view.run.papers["paper_id"].astype(str), view.run.papers["title"].astype(str), strict=True))
+    return pd.DataFrame([{"new id": p["topic_id"], "label": p["label"], "papers": len(p["paper_ids"]),
+                          "keywords": p["keywords"],
+                          "examples": " · ".join(titles.get(i, i) for i in p["paper_ids"][:3])} for p in preview.parts])
 
 
 def unapplied(meta: dict) -> list[str]:
     """Edits a refit or an addition could no longer apply, as run.json reports them (one line each)."""
-    failed = (meta.get("edits") or {}).get("unapplied") or meta.get("unapplied_edits") or []
-    return [f.get("message") or _describe_row(f) if isinstance(f, dict) else str(f) for f in failed]
+    return [f"edit {u.get('n', '?')} ({u.get('edit', u.get('kind', ''))}): {u.get('reason', '')}"
+            for u in meta.get("edits_unapplied") or []]
 
 
 # --------------------------------------------------------------------------- callbacks (run before the rerun)
 
-def _submit(path: str, stamp: float, edit: dict) -> None:
+def _submit(path: str, stamp: str, edit: dict) -> None:
     try:
         st.session_state[RESULT_KEY] = ("success", _apply(path, stamp, edit))
     except InputError as exc:
@@ -104,36 +74,36 @@ def _submit(path: str, stamp: float, edit: dict) -> None:
     st.session_state.pop(PREVIEW_KEY, None)
 
 
-def _rename(path: str, stamp: float, topic_id: int, key: str) -> None:
+def _rename(path: str, stamp: str, topic_id: int, key: str) -> None:
     label = str(st.session_state.get(key, "")).strip()
     if not label:
         st.session_state[RESULT_KEY] = ("error", "Type the new name first.")
         return
-    _submit(path, stamp, {"op": "rename", "topic": int(topic_id), "label": label})
+    _submit(path, stamp, {"kind": "rename", "topic_id": int(topic_id), "label": label})
 
 
-def _merge(path: str, stamp: float, topic_id: int, key: str) -> None:
+def _merge(path: str, stamp: str, topic_id: int, key: str) -> None:
     others = [int(t) for t in st.session_state.get(key) or []]
     if not others:
         st.session_state[RESULT_KEY] = ("error", "Pick the topics to merge into this one first.")
         return
-    _submit(path, stamp, {"op": "merge", "topics": [int(topic_id), *others]})
+    _submit(path, stamp, {"kind": "merge", "topic_ids": [int(topic_id), *others]})
 
 
-def _move(path: str, stamp: float, paper_ids: list[str], key: str) -> None:
+def _move(path: str, stamp: str, paper_ids: list[str], key: str) -> None:
     to = st.session_state.get(key)
     if to is None or not paper_ids:
         st.session_state[RESULT_KEY] = ("error", "Pick the papers and the topic to move them to first.")
         return
-    _submit(path, stamp, {"op": "move", "to": int(to), "papers": [str(p) for p in paper_ids]})
+    _submit(path, stamp, {"kind": "move", "to": int(to), "paper_ids": [str(p) for p in paper_ids]})
 
 
-def _move_picked(path: str, stamp: float, papers_key: str, to_key: str) -> None:
+def _move_picked(path: str, stamp: str, papers_key: str, to_key: str) -> None:
     _move(path, stamp, list(st.session_state.get(papers_key) or []), to_key)
 
 
-def _split(path: str, stamp: float, topic_id: int, into: int | None) -> None:
-    edit = {"op": "split", "topic": int(topic_id)}
+def _split(path: str, stamp: str, topic_id: int, into: int | None) -> None:
+    edit = {"kind": "split", "topic_id": int(topic_id)}
     if into:
         edit["into"] = int(into)
     _submit(path, stamp, edit)
@@ -146,11 +116,11 @@ def _preview(view: View, topic_id: int, key: str) -> None:
     except InputError as exc:
         st.session_state[RESULT_KEY] = ("error", str(exc))
         return
-    st.session_state[PREVIEW_KEY] = (view.path, view.stamp, int(topic_id), into, frame)
+    st.session_state[PREVIEW_KEY] = (view.path, version(view), int(topic_id), into, frame)
 
 
-def _undo(path: str, stamp: float) -> None:
-    _submit(path, stamp, {"op": "undo"})
+def _undo(path: str, stamp: str) -> None:
+    _submit(path, stamp, {"kind": "undo"})
 
 
 # --------------------------------------------------------------------------- widgets
@@ -178,11 +148,8 @@ def marked(label: str, users: bool) -> str:
 
 def topic_tools(view: View, topic_id: int, names: dict[int, str]) -> None:
     """Rename, merge, split (with a preview) and move papers of one topic."""
-    if not available():
-        st.caption("Curation needs the edits core (analysis.edits), which this checkout lacks.")
-        return
     show_result()
-    path, stamp, tid = view.path, view.stamp, int(topic_id)
+    path, stamp, tid = view.path, version(view), int(topic_id)
     others = [t for t in names if t != tid and t >= 0]
     rename, merge, split, move = st.tabs(["Rename", "Merge", "Split", "Move papers"])
     with rename:
@@ -218,7 +185,7 @@ def _split_tools(view: View, tid: int) -> None:
     if not shown or shown[0] != view.path or shown[2] != tid:
         return
     _, stamp, _, into, frame = shown
-    if stamp != view.stamp:
+    if stamp != version(view):
         st.session_state.pop(PREVIEW_KEY, None)
         st.info("The run changed since this preview: preview again.")
         return
@@ -230,23 +197,20 @@ def _split_tools(view: View, tid: int) -> None:
 
 def move_selection(view: View, paper_ids: list[str]) -> None:
     """Under the map's selection: move those papers to a topic."""
-    if not available() or not paper_ids:
+    if not paper_ids:
         return
-    show_result()
     topics = view.run.topics
     names = dict(zip(topics["topic_id"].astype(int), topics["topic_label"].astype(str), strict=True))
     left, right = st.columns([3, 1], vertical_alignment="bottom")
     left.selectbox(f"Move these {len(paper_ids):,} papers to", [t for t in names if t >= 0], key="map_move_to",
                    format_func=lambda t: f"{t}: {names[t]}", index=None, placeholder="pick a topic")
-    right.button("Move to topic", key="map_move", on_click=_move, args=(view.path, view.stamp, list(paper_ids),
+    right.button("Move to topic", key="map_move", on_click=_move, args=(view.path, version(view), list(paper_ids),
                                                                            "map_move_to"),
                  icon=":material/move_item:")
 
 
 def history(view: View) -> None:
     """Undo, the edit log, and the edits that could no longer be applied."""
-    if not available():
-        return
     st.subheader("Your edits", divider="gray")
     failed = unapplied(view.run.meta)
     for line in failed:
@@ -255,11 +219,7 @@ def history(view: View) -> None:
     if log.empty:
         st.caption("No edits yet: rename, merge, split or move above. Every edit is kept in the run's edits.jsonl.")
         return
-    st.button("Undo the last edit", key="curate_undo", on_click=_undo, args=(view.path, view.stamp),
+    st.button("Undo the last edit", key="curate_undo", on_click=_undo, args=(view.path, version(view)),
               icon=":material/undo:", help=f"Last: {log['what'].iat[-1]}")
     st.dataframe(log, hide_index=True, width="stretch", key="curate_log")
 
-
-def current_stamp(path: Path | str) -> float:
-    """The stamp of the run as it is now (for tests and callers outside a view)."""
-    return load(path)[1]

@@ -12,6 +12,7 @@ view = current_view()
 header("Topic map", "Each dot is a paper; papers with similar titles and abstracts sit close together. "
        "Hover for details, drag a box or lasso (toolbar, top right) to list papers below.")
 filter_note(view)
+_curate.show_result()  # a move of the map's selection: the new map no longer holds the selection
 
 grown = bool((plots.added_numbers(view.run.papers) > 0).any())
 colourings = ["topic", "theme", "added"] if grown else ["topic", "theme"]

@@ -9,8 +9,6 @@ from app_support import no_exceptions, page_path
 
 from analysis.run import load_run
 
-pytest.importorskip("analysis.edits")
-
 
 @pytest.fixture
 def curate_run(seed_run, tmp_path, app_env, monkeypatch):

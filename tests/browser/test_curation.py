@@ -12,8 +12,6 @@ from test_dashboard import assert_clean, shot, wait_ready
 
 from analysis.run import load_run
 
-pytest.importorskip("analysis.edits")
-
 NEW_NAME = "Diffusion language models"
 
 
@@ -56,7 +54,7 @@ def test_rename_shows_on_the_map_merge_drops_a_row_and_undo(page, curate_app):
     name.press("Enter")
     wait_ready(page, "Topics")
     page.get_by_role("button", name="Rename").click()
-    page.get_by_text(re.compile(r"Renamed topic")).wait_for(timeout=60_000)
+    page.get_by_text(re.compile(r"Rename topic")).wait_for(timeout=60_000)
     wait_ready(page, "Topics")
     assert_clean(page)
     assert f"{first}: {NEW_NAME} ✎" in page.inner_text("body")
@@ -81,7 +79,7 @@ def test_rename_shows_on_the_map_merge_drops_a_row_and_undo(page, curate_app):
     page.keyboard.press("Escape")
     wait_ready(page, "Topics")
     page.get_by_role("button", name="Merge", exact=True).click()
-    page.get_by_text(re.compile(r"Merged topic")).wait_for(timeout=60_000)
+    page.get_by_text(re.compile(r"Merge topics")).wait_for(timeout=60_000)
     wait_ready(page, "Topics")
     assert_clean(page)
     assert topic_rows(page) == n_topics - 1
@@ -89,10 +87,40 @@ def test_rename_shows_on_the_map_merge_drops_a_row_and_undo(page, curate_app):
 
     # Undo the merge: the table has its row back, the rename stays; the log keeps all three.
     page.get_by_role("button", name="Undo the last edit").click()
-    page.get_by_text(re.compile(r"Undid|Undo", re.I)).first.wait_for(timeout=60_000)
+    page.get_by_text(re.compile(r"Undo edit \d+")).first.wait_for(timeout=60_000)
     wait_ready(page, "Topics")
     assert topic_rows(page) == n_topics
     assert f"{first}: {NEW_NAME} ✎" in page.inner_text("body")
     after = load_run(run)
     assert second in set(after.papers["topic_id"].astype(int))
     shot(page, "curation-undone")
+
+
+def test_a_box_selection_on_the_map_moves_to_a_topic(page, curate_app):
+    url, run = curate_app
+    before = load_run(run)
+    target = int(before.papers.loc[before.papers["topic_id"] >= 0, "topic_id"].value_counts().index[-1])
+    page.goto(url + "/")
+    wait_ready(page, "Topic map")
+    page.wait_for_selector(".js-plotly-plot", timeout=30_000)
+    page.locator(".js-plotly-plot").first.hover()
+    page.locator('.modebar-btn[data-val="select"]').first.click()
+    area = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
+    page.mouse.move(area["x"] + 2, area["y"] + 2)
+    page.mouse.down()
+    page.mouse.move(area["x"] + area["width"] / 2, area["y"] + area["height"] / 2, steps=5)
+    page.mouse.up()
+    heading = page.get_by_role("heading", name=re.compile(r"\d+ selected papers?"))
+    heading.wait_for(timeout=30_000)
+    wait_ready(page, "Topic map")
+    n = int(heading.inner_text().split()[0])
+    page.locator('[data-testid="stSelectbox"]').filter(has_text="Move these").first.click()
+    page.get_by_role("option", name=re.compile(rf"^{target}: ")).first.click()
+    wait_ready(page, "Topic map")
+    page.get_by_role("button", name="Move to topic").click()
+    page.get_by_text(re.compile(rf"Move {n} paper\(s\) to topic {target}")).wait_for(timeout=60_000)
+    wait_ready(page, "Topic map")
+    assert_clean(page)
+    shot(page, "curation-map-moved")
+    had, has = (before.papers["topic_id"] == target).sum(), (load_run(run).papers["topic_id"] == target).sum()
+    assert had < has <= had + n  # the selected papers (some may have been there already) are now in the topic
