@@ -219,7 +219,9 @@ def history(view: View) -> None:
     if log.empty:
         st.caption("No edits yet: rename, merge, split or move above. Every edit is kept in the run's edits.jsonl.")
         return
+    in_force = log[(log["edit"] != "undo") & ~log["undone"]]
     st.button("Undo the last edit", key="curate_undo", on_click=_undo, args=(view.path, version(view)),
-              icon=":material/undo:", help=f"Last: {log['what'].iat[-1]}")
+              icon=":material/undo:", disabled=in_force.empty,
+              help=f"Takes back: {in_force['what'].iat[-1]}" if len(in_force) else "Every edit is undone.")
     st.dataframe(log, hide_index=True, width="stretch", key="curate_log")
 
