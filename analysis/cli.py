@@ -1,4 +1,4 @@
-"""Command line: ``python -m analysis build|add|refit|evaluate|assign|info``.
+"""Command line: ``python -m analysis build|add|refit|edit|evaluate|assign|info``.
 
 Heavy libraries, and the project's modules that load them (numpy, pandas),
 are imported inside the commands, so ``--help`` answers at once. Bad input
@@ -118,10 +118,43 @@ def make_parser() -> argparse.ArgumentParser:
     a.add_argument("--out", required=True, type=Path, metavar="CSV")
     a.add_argument("--cache", type=Path, default=None, metavar="DIR")
 
+    _edit_parser(sub)
+
     i = sub.add_parser("info", help="summarise a run directory")
     i.add_argument("run_dir", type=Path, metavar="RUN_DIR")
     add_themes_parser(sub)
     return parser
+
+
+def _topic_id(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a topic id") from None
+
+
+def _edit_parser(sub) -> None:
+    ed = sub.add_parser("edit", help="curate a run's topics: rename, merge, split, move, undo, log",
+                        description="Append one edit to the run's edits.jsonl and swap the curated run into "
+                                    "place (papers, topics, trends); edits survive add and refit.")
+    ed.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    ed.add_argument("--wait", type=float, default=None, metavar="SECONDS",
+                    help="how long to wait for another change of the run (default 60; 0: refuse at once)")
+    kinds = ed.add_subparsers(dest="kind", required=True)
+    rn = kinds.add_parser("rename", help="give a topic your own label (never replaced by a refit)")
+    rn.add_argument("topic_id", type=_topic_id, metavar="TOPIC_ID")
+    rn.add_argument("label", metavar="LABEL")
+    mg = kinds.add_parser("merge", help="merge topics into the first one's id")
+    mg.add_argument("topic_ids", nargs="+", type=_topic_id, metavar="TOPIC_ID")
+    sp = kinds.add_parser("split", help="re-cluster a topic's papers into sub-topics with new ids")
+    sp.add_argument("topic_id", type=_topic_id, metavar="TOPIC_ID")
+    sp.add_argument("--into", type=_positive_int, default=None, metavar="K",
+                    help="number of sub-topics (default: chosen by silhouette, 2-8)")
+    mv = kinds.add_parser("move", help="move papers to a topic (they stay pinned there)")
+    mv.add_argument("--to", required=True, type=_topic_id, metavar="TOPIC_ID")
+    mv.add_argument("paper_ids", nargs="+", metavar="PAPER_ID")
+    kinds.add_parser("undo", help="undo the last edit in force (appends an undo record)")
+    kinds.add_parser("log", help="print the history of edits")
 
 
 def _progress_printer(quiet: bool):
@@ -235,6 +268,34 @@ def cmd_assign(args) -> int:
     return 0
 
 
+def cmd_edit(args) -> int:
+    from .edits import apply_edit, describe, read_log
+    from .rundir import is_run
+
+    if not is_run(args.run_dir.resolve()):
+        from .errors import InputError
+
+        raise InputError(f"{args.run_dir}: not a finished run directory")
+    if args.kind == "log":
+        for r in read_log(args.run_dir):
+            print(f"{r['n']:>3}  {r['at']}  {describe(r)}{'  [undone]' if r['undone'] else ''}")
+        return 0
+    fields = {"rename": ("topic_id", "label"), "merge": ("topic_ids",), "split": ("topic_id", "into"),
+              "move": ("to", "paper_ids"), "undo": ()}[args.kind]
+    edit = {"kind": args.kind, **{f: getattr(args, f) for f in fields}}
+    summary = apply_edit(args.run_dir, edit, timeout=_wait(args))
+    print(f"{args.run_dir}: {summary.message}")
+    return 0
+
+
+def _print_edits(meta: dict) -> None:
+    edits = meta.get("edits")
+    if edits:
+        print(f"edits: {edits['count']} in the log, {edits['in_force']} in force (last {edits['last_at']})")
+    for u in meta.get("edits_unapplied", []):
+        print(f"edit {u['n']} not applied ({u['edit']}): {u['reason']}")
+
+
 def cmd_info(args) -> int:
     from .rundir import load_run
 
@@ -252,6 +313,7 @@ def cmd_info(args) -> int:
               f"{k['skipped']} skipped ({k['already_in_run']} already in the run)")
     for r in run.meta.get("refits", []):
         print(_identity_line(r, f"refit ({r['at']})"))
+    _print_edits(run.meta)
     suggestion = (run.meta.get("pile_up") or {}).get("message")
     if suggestion:
         print(f"suggestion: {suggestion}")
@@ -259,7 +321,7 @@ def cmd_info(args) -> int:
 
 
 COMMANDS = {"build": cmd_build, "add": cmd_add, "refit": cmd_refit, "evaluate": cmd_evaluate, "assign": cmd_assign,
-            "info": cmd_info, "themes": cmd_themes}
+            "info": cmd_info, "edit": cmd_edit, "themes": cmd_themes}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .corpus import CORE_COLUMNS, RESULT_COLUMNS, SKIPPED_COLUMNS, Corpus, load_corpus, norm_title, texts_of
+from .edits import EDITS_FILE, curate, fitted_view
 from .identity import NOISE, Matching, centroid_map, lineage_start, match_topics
 from .novelty import NoveltyModel, pile_up
 from .placement import map_positions, nearest_centroid
@@ -167,7 +168,7 @@ def add_papers(run_dir: Path | str, inputs: list[str | Path], *, cache_dir: Path
     t0 = time.perf_counter()
     with RunLock(run_dir, timeout=timeout):
         recover(run_dir)
-        run = load_run(run_dir)
+        run = fitted_view(load_run(run_dir))  # placed among the fitted topics; the edits are applied after
         meta = dict(run.meta)
         papers = with_growth_columns(run.papers)
         corpus = load_corpus(list(inputs), year=meta.get("parameters", {}).get("year"))
@@ -227,7 +228,7 @@ def add_papers(run_dir: Path | str, inputs: list[str | Path], *, cache_dir: Path
                     metrics=refresh_metrics(meta.get("metrics", {}), grown, topics))
         result = BuildResult(papers=grown, topics=topics, trends=compute_trends(grown), skipped=skipped, meta=meta,
                              embeddings=vectors)
-        save_run(result, run_dir, carry=("model",))
+        save_run(result, run_dir, carry=("model", EDITS_FILE), extra=curate(result, run_dir))
     return AddReport(number, len(fresh), skipped_here, len(already), int(novel.sum()), corpus.n_input,
                      suggestion=(suggestion or {}).get("message", ""), seconds=seconds)
 
@@ -340,7 +341,7 @@ def refit_run(run_dir: Path | str, *, min_topic_size: int | None = None, seed: i
     run_dir = Path(run_dir).resolve()
     with RunLock(run_dir, timeout=timeout):
         recover(run_dir)
-        run = load_run(run_dir)
+        run = fitted_view(load_run(run_dir))  # matched on the fitted topics; the edits are applied again after
         run.papers = with_growth_columns(run.papers)
         embedder, cache = run_embedder(run.meta, cache_dir)
         vectors = run_vectors(run, embedder, cache)
@@ -358,7 +359,7 @@ def refit_run(run_dir: Path | str, *, min_topic_size: int | None = None, seed: i
                            fitted_through=len(additions), pile_up=None,
                            refits=[*run.meta.get("refits", []), {"at": _now(), "seed": config.seed, **summary}])
         result.meta["counts"]["embedded_new"] = 0
-        save_run(result, run_dir)
+        save_run(result, run_dir, carry=(EDITS_FILE,), extra=curate(result, run_dir))
     return matching, summary
 
 

@@ -355,7 +355,8 @@ def topic_overview(selected: pd.DataFrame, topics: pd.DataFrame, *, period: str 
                                                  else [0] * len(span)),
         })
     out = pd.DataFrame(rows, columns=cols)
-    for col in ("status", "parents"):  # a refitted run's topics say where they came from
+    for col in ("status", "parents", "label_source"):  # a refitted run's topics say where they came from; a
+        # curated one, whose label is the user's
         if col in topics:
             out[col] = out["topic_id"].map(dict(zip(topics["topic_id"].astype(int), topics[col].astype(str))))
     return out.sort_values(["papers", "topic_id"], ascending=[False, True]).reset_index(drop=True)

@@ -17,6 +17,7 @@ import os
 import shutil
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -36,20 +37,24 @@ RUN_FILE = "run.json"
 VECTORS_FILE = "vectors.npy"
 
 
-def save_run(result: BuildResult, out: Path | str, carry: tuple[str, ...] = ()) -> Path:
+def save_run(result: BuildResult, out: Path | str, carry: tuple[str, ...] = (),
+             extra: Callable[[Path], None] | None = None) -> Path:
     """Write to a hidden sibling folder, then rename into place: no half-written run is ever visible.
 
     Held under the run's :class:`~analysis.runlock.RunLock`, so a build never
     swaps a run while ``add`` or ``refit`` is changing it. ``carry`` names
-    entries of the run being replaced (``model``) copied into the new one as they are.
+    entries of the run being replaced (``model``) copied into the new one as they are;
+    ``extra`` writes more into the new run's folder before the swap (the fitted
+    state of a curated run, :mod:`analysis.edits`).
     """
     out = check_out_dir(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with RunLock(out):
-        return _save_locked(result, out, carry)
+        return _save_locked(result, out, carry, extra)
 
 
-def _save_locked(result: BuildResult, out: Path, carry: tuple[str, ...]) -> Path:
+def _save_locked(result: BuildResult, out: Path, carry: tuple[str, ...],
+                 extra: Callable[[Path], None] | None = None) -> Path:
     recover(out)
     tmp = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
@@ -63,6 +68,8 @@ def _save_locked(result: BuildResult, out: Path, carry: tuple[str, ...]) -> Path
                 shutil.copytree(out / name, tmp / name)
             elif (out / name).is_file():
                 shutil.copy2(out / name, tmp / name)
+        if extra is not None:
+            extra(tmp)
         meta = dict(result.meta)
         meta["seconds"] = {**meta["seconds"], "write": round(time.perf_counter() - t0, 3)}
         (tmp / RUN_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False, default=str))

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from analysis import export, plots, query
+from pages import _curate
 from pages._nav import current_view
 from pages._view import map_figure, map_point_ids
 from pages._widgets import empty_state, filter_note, header, paper_table
@@ -11,6 +12,7 @@ view = current_view()
 header("Topic map", "Each dot is a paper; papers with similar titles and abstracts sit close together. "
        "Hover for details, drag a box or lasso (toolbar, top right) to list papers below.")
 filter_note(view)
+_curate.show_result()  # a move of the map's selection: the new map no longer holds the selection
 
 grown = bool((plots.added_numbers(view.run.papers) > 0).any())
 colourings = ["topic", "theme", "added"] if grown else ["topic", "theme"]
@@ -48,5 +50,6 @@ if not empty_state(view):
                            lambda: export.to_safe_csv(query.export_frame(query.sort_papers(chosen, "newest first"))),
                            file_name=f"{export.safe_filename(view.name, 'run')}-map-selection.csv", mime="text/csv",
                            icon=":material/table:", key="dl_selection", on_click="ignore")
+        _curate.move_selection(view, chosen["paper_id"].astype(str).tolist())
     else:
         st.caption("No papers selected: use the box or lasso tool on the map to list papers here.")

@@ -5,6 +5,7 @@ import streamlit as st
 
 from analysis import plots, query
 from analysis.metrics import METRIC_HELP
+from pages import _curate
 from pages._nav import current_view
 from pages._view import keyword_presence, sparkline_period, view_topics
 from pages._widgets import empty_state, filter_note, header, markdown_literal, paper_cards, paper_table
@@ -18,6 +19,10 @@ period = sparkline_period(view.run)
 overview = view_topics(view.path, view.stamp, view.filters, period)
 
 if not empty_state(view):
+    users = _curate.is_users(view.run.topics)
+    if users:
+        overview["topic_label"] = [_curate.marked(lab, users.get(int(t), False))
+                                   for t, lab in zip(overview["topic_id"], overview["topic_label"], strict=True)]
     event = st.dataframe(
         overview, hide_index=True, width="stretch", key="topic_table", on_select="rerun",
         selection_mode="single-row",
@@ -25,7 +30,8 @@ if not empty_state(view):
                       "last_date", "status", "parents"],
         column_config={
             "topic_id": st.column_config.NumberColumn("Id", format="%d", width="small"),
-            "topic_label": st.column_config.TextColumn("Topic", width="large"),
+            "topic_label": st.column_config.TextColumn("Topic", width="large",
+                                                       help=f"{_curate.MARK}: a name you gave (kept through refits)."),
             "papers": st.column_config.NumberColumn("Papers (filtered)", format="%d",
                                                     help="Papers of this topic that match the filters."),
             "size": st.column_config.NumberColumn("Papers (all)", format="%d"),
@@ -78,6 +84,12 @@ if not empty_state(view):
                     hide=("topic", "paper_id"))
     st.markdown("**Abstracts**")
     paper_cards(ranked, key=f"cards_{tid}")
+
+    st.subheader("Curate this topic", divider="gray")
+    _curate.topic_tools(view, int(tid), dict(zip(view.run.topics["topic_id"].astype(int),
+                                                  view.run.topics["topic_label"].astype(str), strict=True)))
+
+_curate.history(view)
 
 st.subheader("Run quality", divider="gray")
 st.caption("How well the topics hold together, measured on the whole run (filters do not change these).")
