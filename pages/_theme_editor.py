@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
-from pages._common import markdown_literal
 
 from analysis.errors import InputError
 from analysis.run import RUN_FILE, Run
 from analysis.themes import DEFAULT_THRESHOLD, Theme, ThemeSet, load_themes, themes_from_run, themes_to_toml
+from pages._widgets import markdown_literal
 
 NEW = "+ new theme"
 

@@ -31,3 +31,14 @@ def open_app(app_env):
             at.switch_page(page_path(page)).run()
         return at
     return _open
+
+
+@pytest.fixture
+def writable_run(seed_run, tmp_path, app_env, monkeypatch) -> Path:
+    """A copy of the seed run that the test may change, opened by default (the seed run itself is shared)."""
+    import shutil
+
+    run = tmp_path / "writable"
+    shutil.copytree(seed_run, run)
+    monkeypatch.setenv("PAPERTOPICS_RUN", str(run))
+    return run

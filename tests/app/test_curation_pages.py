@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 from app_support import no_exceptions, page_path
 
@@ -11,12 +9,8 @@ from analysis.run import load_run
 
 
 @pytest.fixture
-def curate_run(seed_run, tmp_path, app_env, monkeypatch):
-    """A copy of the seed run that the test may edit (the seed run itself is shared, read-only)."""
-    run = tmp_path / "curate"
-    shutil.copytree(seed_run, run)
-    monkeypatch.setenv("PAPERTOPICS_RUN", str(run))
-    return run
+def curate_run(writable_run):
+    return writable_run
 
 
 def texts(elements) -> str:

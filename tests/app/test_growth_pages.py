@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 from app_support import daily_page, no_exceptions, page_path, shown_count
 
@@ -13,12 +11,8 @@ pytest.importorskip("analysis.growth")
 
 
 @pytest.fixture
-def grow_run(seed_run, tmp_path, app_env, monkeypatch):
-    """A copy of the seed run that the test may grow (the seed run itself is shared, read-only)."""
-    run = tmp_path / "grow"
-    shutil.copytree(seed_run, run)
-    monkeypatch.setenv("PAPERTOPICS_RUN", str(run))
-    return run
+def grow_run(writable_run):
+    return writable_run
 
 
 def success_text(at) -> str:

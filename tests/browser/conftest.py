@@ -111,3 +111,14 @@ def hostile_run(tmp_path_factory, seed_page, cache_dir) -> Path:
 def hostile_app(hostile_run, cache_dir, tmp_path_factory):
     with streamlit_server(hostile_run, env=server_env(tmp_path_factory, cache_dir)) as url:
         yield url
+
+
+@pytest.fixture
+def writable_app(seed_run, cache_dir, tmp_path, tmp_path_factory):
+    """A fresh server on a copy of the seed run that the test may change: yields (url, run folder)."""
+    import shutil
+
+    run = tmp_path / "writable"
+    shutil.copytree(seed_run, run)
+    with streamlit_server(run, env=server_env(tmp_path_factory, cache_dir)) as url:
+        yield url, run

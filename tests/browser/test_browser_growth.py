@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import re
-import shutil
 import sys
 from pathlib import Path
 
 import pytest
-from browser_server import streamlit_server
 from browser_support import SHOTS
-from conftest import server_env
 from test_dashboard import assert_clean, shot, wait_ready
 
 from analysis.run import load_run
@@ -22,11 +19,8 @@ pytest.importorskip("analysis.growth")
 
 
 @pytest.fixture
-def grow_app(seed_run, cache_dir, tmp_path, tmp_path_factory):
-    run = tmp_path / "grow"
-    shutil.copytree(seed_run, run)
-    with streamlit_server(run, env=server_env(tmp_path_factory, cache_dir)) as url:
-        yield url, run
+def grow_app(writable_app):
+    return writable_app
 
 
 def test_adding_a_pasted_page_then_the_added_filter_on_the_map(page, grow_app, shared_data):

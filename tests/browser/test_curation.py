@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
-from browser_server import streamlit_server
-from conftest import server_env
 from test_dashboard import assert_clean, shot, wait_ready
 
 from analysis.run import load_run
@@ -16,11 +13,8 @@ NEW_NAME = "Diffusion language models"
 
 
 @pytest.fixture
-def curate_app(seed_run, cache_dir, tmp_path, tmp_path_factory):
-    run = tmp_path / "curate"
-    shutil.copytree(seed_run, run)
-    with streamlit_server(run, env=server_env(tmp_path_factory, cache_dir)) as url:
-        yield url, run
+def curate_app(writable_app):
+    return writable_app
 
 
 def topic_rows(page) -> int:
