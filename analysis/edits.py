@@ -368,7 +368,8 @@ def _split_labels(texts: list[str], parts: np.ndarray, words: int) -> dict[int, 
     score = tf / (tf.sum(axis=1, keepdims=True) + 1e-12) * idf
     out = {}
     for i, k in enumerate(ks):
-        top = [str(w) for w in vocab[np.argsort(-score[i], kind="stable")[:10]] if score[i][vocab == w].max() > 0]
+        best = [j for j in np.argsort(-score[i], kind="stable")[:10] if score[i, j] > 0]
+        top = [str(vocab[j]) for j in best]
         out[int(k)] = (make_label(top, words), top)
     return out
 
@@ -411,7 +412,7 @@ def preview_split(run, topic_id: int, into: int | None = None) -> SplitPreview:
         raise InputError(f"topic {topic_id} has {len(members)} papers: too few to split (at least 4)")
     vectors = load_vectors(run.path, len(run.papers))
     if vectors is None:
-        raise InputError(f"{run.path}: the run keeps no paper vectors ({'vectors.npy'}); refit it first")
+        raise InputError(f"{run.path}: the run keeps no paper vectors (vectors.npy); refit it first")
     seed = int(run.meta.get("parameters", {}).get("seed", 42))
     labels = _cluster_members(vectors[members], None if into is None else int(into), seed)
     order = sorted(set(labels.tolist()), key=lambda k: (-(labels == k).sum(), k))  # largest part first
