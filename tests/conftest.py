@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -65,3 +67,14 @@ def grown(run):
     papers["novel"] = False
     papers.loc[papers.index[[-1, -8]], "novel"] = True
     return papers
+
+
+@pytest.fixture(scope="session")
+def q2_run(shared_data, cache_dir, tmp_path_factory) -> Path:
+    """The 2024-Q2 Daily Papers built once by the CLI: the base run the growth and curation tests copy."""
+    out = tmp_path_factory.mktemp("q2-base") / "q2"
+    source = shared_data / "hf_daily_papers" / "hf_daily_papers_2024-Q2.jsonl"
+    proc = subprocess.run([sys.executable, "-m", "analysis", "build", str(source), "--out", str(out), "--quiet",
+                           "--cache", str(cache_dir)], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    return out

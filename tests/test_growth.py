@@ -59,11 +59,9 @@ def days(shared_data, tmp_path_factory) -> list[Path]:
 
 
 @pytest.fixture(scope="module")
-def base_run(shared_data, cache_dir, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("base") / "q2"
-    cli("build", shared_data / "hf_daily_papers" / "hf_daily_papers_2024-Q2.jsonl", "--out", out, "--quiet",
-        cache=cache_dir)
-    return out
+def base_run(q2_run) -> Path:
+    """The shared 2024-Q2 build (tests/conftest.py); tests change only copies of it."""
+    return q2_run
 
 
 @pytest.fixture
