@@ -264,7 +264,7 @@ _APPLY = {"rename": _apply_rename, "merge": _apply_merge, "split": _apply_split,
 def apply_log(papers: pd.DataFrame, topics: pd.DataFrame, records: list[dict],
               vectors: np.ndarray | None = None) -> Curated:
     """The curated state: the edits in force applied in order to the fitted ``papers`` and ``topics``."""
-    from .pipeline import TOPIC_COLUMNS, topic_stats
+    from .pipeline import TOPIC_COLUMNS, topic_stats, with_theme_column
     from .themes import SEP
     from .topics import _representative
 
@@ -286,7 +286,7 @@ def apply_log(papers: pd.DataFrame, topics: pd.DataFrame, records: list[dict],
                      **topic_stats(group), "representative_ids": reps, "label_source": info["label_source"],
                      "status": info["status"], "parents": info["parents"]})
     new_ids = {int(p["topic_id"]) for r in records if r.get("kind") == "split" for p in r["parts"]}
-    return Curated(out, pd.DataFrame(rows, columns=TOPIC_COLUMNS), s.unapplied, new_ids)
+    return Curated(out, with_theme_column(pd.DataFrame(rows, columns=TOPIC_COLUMNS), out), s.unapplied, new_ids)
 
 
 def _curated_meta(meta: dict, records: list[dict], cur: Curated) -> dict:

@@ -120,13 +120,13 @@ def refresh_topics(topics: pd.DataFrame, papers: pd.DataFrame) -> pd.DataFrame:
     for every topic would cost most of a build, and one day's papers hardly
     move them. A refit describes every topic again.
     """
-    from .pipeline import topic_stats
+    from .pipeline import topic_stats, with_theme_column
 
     topics = topics.copy()
     stats = {int(t): topic_stats(g) for t, g in papers.groupby("topic_id", sort=True)}
-    for col in ("size", "themes", "first_date", "last_date"):
+    for col in ("size", "first_date", "last_date"):
         topics[col] = [stats.get(int(t), {}).get(col, topics[col].iat[i]) for i, t in enumerate(topics["topic_id"])]
-    return topics
+    return with_theme_column(topics, papers)
 
 
 def refresh_metrics(metrics: dict, papers: pd.DataFrame, topics: pd.DataFrame) -> dict:

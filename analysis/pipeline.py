@@ -37,7 +37,8 @@ from .metrics import run_metrics
 from .placement import topic_centroids
 from .reduce import Reducer, ReductionCache
 from .theme_apply import with_theme_columns
-from .themes import SEP, ThemeSet, file_papers, load_themes, split_themes
+from .theme_stats import topic_theme_column
+from .themes import SEP, ThemeSet, file_papers, load_themes
 from .topics import Clusters, TopicModeler, cluster_topics, import_bertopic, order_by_size, representativeness
 from .trends import compute_trends
 
@@ -266,7 +267,7 @@ def _themes(b: _Build) -> None:
 def _trends(b: _Build) -> None:
     b.say("counting papers per topic, theme and period")
     b.trends = compute_trends(b.papers)
-    b.topics = topic_table(b.papers, b.modeler.result_)
+    b.topics = topic_table(b.papers, b.modeler.result_, b.themes.names)
 
 
 def _metrics(b: _Build) -> None:
@@ -391,8 +392,8 @@ def _extend_to_all(engine, embeddings: np.ndarray, fit_idx: np.ndarray, fit_labe
     return labels, xy
 
 
-def topic_table(papers: pd.DataFrame, res) -> pd.DataFrame:
-    """topics.csv: one row per topic, themes its papers carry ordered by frequency."""
+def topic_table(papers: pd.DataFrame, res, theme_names: tuple[str, ...] | list[str] = ()) -> pd.DataFrame:
+    """topics.csv: one row per topic, with the themes over-represented in it (:func:`with_theme_column`)."""
     rows = []
     ids = papers["paper_id"].tolist()
     for tid, group in papers.groupby("topic_id", sort=True):
@@ -403,13 +404,22 @@ def topic_table(papers: pd.DataFrame, res) -> pd.DataFrame:
             "representative_ids": SEP.join(ids[i] for i in res.representative.get(int(tid), [])),
             "label_source": "auto", "status": "new", "parents": "",
         })
-    return pd.DataFrame(rows, columns=TOPIC_COLUMNS)
+    return with_theme_column(pd.DataFrame(rows, columns=TOPIC_COLUMNS), papers, theme_names)
 
 
 def topic_stats(group: pd.DataFrame) -> dict:
-    """The columns of a topic's row that follow from its papers: size, themes by frequency, first and last date."""
+    """The columns of a topic's row that follow from its papers alone: size, first and last date."""
     dates = group["date"][group["date"] != ""]
-    theme_counts = pd.Series([t for v in group["themes"] for t in split_themes(v)]).value_counts()
-    return {"size": int(len(group)), "themes": SEP.join(theme_counts.index.tolist()),
+    return {"size": int(len(group)),
             "first_date": dates.min() if len(dates) else "", "last_date": dates.max() if len(dates) else ""}
+
+
+def with_theme_column(topics: pd.DataFrame, papers: pd.DataFrame,
+                      theme_names: tuple[str, ...] | list[str] = ()) -> pd.DataFrame:
+    """The topics' ``themes``: each theme over-represented in the topic, with its share and lift.
+
+    Against the whole run (every paper of ``papers``), so a theme every topic
+    has a paper or two of is not listed everywhere (:mod:`analysis.theme_stats`).
+    """
+    return topics.assign(themes=topic_theme_column(topics, papers, theme_names))
 

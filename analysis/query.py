@@ -17,6 +17,7 @@ import pandas as pd
 
 from .text import arxiv_id_of, joined_phrase_keys, phrase_key, words
 from .text_index import SEPARATOR, TextIndex
+from .theme_stats import topic_themes
 from .themes import split_themes
 from .trends import compute_trends
 
@@ -310,8 +311,9 @@ def topic_overview(selected: pd.DataFrame, topics: pd.DataFrame, *, period: str 
     """The topic table of the Topics page and its CSV export, for the selected papers.
 
     Columns: topic_id, topic_label, keywords, papers (in the selection),
-    size (in the whole run), themes (the three most frequent among the
-    selected papers, with counts), first_date, last_date (of the selection)
+    size (in the whole run), themes (those over-represented in the topic,
+    with share and lift, against ``all_papers`` when given:
+    :func:`analysis.theme_stats.topic_themes`), first_date, last_date (of the selection)
     and ``trend``: papers per period over the corpus's whole date range, for
     a sparkline. Topics with no selected paper are left out.
     """
@@ -333,9 +335,7 @@ def topic_overview(selected: pd.DataFrame, topics: pd.DataFrame, *, period: str 
     when = pd.to_datetime(dates[dated], format="ISO8601").dt.to_period(freq)
     counts = pd.crosstab(tids[dated], when).reindex(columns=span, fill_value=0) if len(span) else None
     first, last = dates[dated].groupby(tids[dated]).min(), dates[dated].groupby(tids[dated]).max()
-    named = selected["themes"].map(split_themes).explode().dropna()
-    top_themes = {tid: "; ".join(f"{name} ({n})" for name, n in group.value_counts().head(3).items())
-                  for tid, group in named.groupby(tids.reindex(named.index), sort=False)}
+    top_themes = topic_themes(span_source).to_dict()
     sizes = tids.value_counts()
     base = topics.set_index("topic_id")
     rows = []

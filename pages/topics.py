@@ -38,7 +38,9 @@ if not empty_state(view):
             "trend": st.column_config.BarChartColumn(f"Papers per {period}", y_min=0,
                                                      help=f"Filtered papers per {period}, first to last date."),
             "keywords": st.column_config.TextColumn("Keywords", width="large"),
-            "themes": st.column_config.TextColumn("Main themes (papers)", width="medium"),
+            "themes": st.column_config.TextColumn("Themes standing out (share, ×run)", width="medium",
+                                                help="Themes over-represented in the topic: their share of its papers, "
+                                                     "and how many times their share of the whole run"),
             "first_date": st.column_config.TextColumn("First paper"),
             "last_date": st.column_config.TextColumn("Last paper"),
             "status": st.column_config.TextColumn("Last refit", help="kept, split, merged or new in the last refit."),
@@ -63,7 +65,7 @@ if not empty_state(view):
     m1.metric("Papers (filtered / all)", f"{int(info['papers']):,} / {int(info['size']):,}")
     m2.metric("First paper", info["first_date"] or "undated")
     m3.metric("Last paper", info["last_date"] or "undated")
-    st.text(f"Main themes (papers): {info['themes'] or 'none'}")
+    st.text(f"Themes standing out: {info['themes'] or 'none'}")
 
     left, right = st.columns([2, 3])
     with left:

@@ -259,3 +259,21 @@ def test_topic_fate_follows_the_lineage():
 
 def test_topic_births_skip_the_build():
     assert query.topic_births(LINEAGE) == {5: "2026-07-08", 6: "2026-07-08", 7: "2026-07-15"}
+
+
+def test_topic_overview_names_only_the_themes_that_stand_out(run, dated):
+    from analysis.theme_stats import MIN_LIFT, MIN_PAPERS
+
+    table = query.topic_overview(dated, run.topics, all_papers=dated)
+    named = dated["themes"].map(split_themes)
+    overall = named.explode().dropna().value_counts() / len(dated)
+    listed = 0
+    for row in table.itertuples():
+        members = named[dated["topic_id"] == row.topic_id]
+        for part in split_themes(row.themes):
+            name = part.rsplit(" ", 2)[0]  # "Mixture-of-experts 62% (x9.4)"
+            n = sum(name in themes for themes in members)
+            assert n >= MIN_PAPERS and n / len(members) >= MIN_LIFT * overall[name], (row.topic_id, part)
+            listed += 1
+    assert listed  # some topic of the seed page stands out for a theme
+    assert listed < len(table) * len(overall)  # and not every topic lists every theme
