@@ -188,13 +188,29 @@ def cleanup(root: Path | str, older_than_days: float, *, dry_run: bool = False,
         if written >= cutoff:
             continue
         removed.append(run)
-        if dry_run:
-            continue
+        if not dry_run:
+            _remove(run)
+    return removed
+
+
+def delete_run(run_dir: Path | str, visitor: Visitor, share: ShareConfig | None = None) -> None:
+    """Delete a run its visitor built (or any, for an editor); refused with one line otherwise."""
+    run_dir = Path(run_dir)
+    refuse_unless_writable(run_dir, visitor, share)
+    if not is_run(run_dir):
+        raise InputError(f"no run named '{run_dir.name}' in the runs folder")
+    _remove(run_dir)
+
+
+def _remove(run: Path) -> None:
+    """Rename aside, then delete: a reader sees the run whole or not at all; its owner record goes with it."""
+    from .runlock import RunLock
+
+    with RunLock(run, timeout=0):  # never under a build, an addition or an edit of it
         doomed = run.with_name(f".{run.name}.deleting-{os.getpid()}")
         os.replace(run, doomed)
         _record(run).unlink(missing_ok=True)
-        shutil.rmtree(doomed, ignore_errors=True)
-    return removed
+    shutil.rmtree(doomed, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------- what a visitor may read

@@ -86,11 +86,34 @@ def current_run_section(view) -> None:
     if share.shared:
         with st.expander("Build parameters"):
             st.json(json.loads(shown(json.dumps({k: run.meta.get(k) for k in ("created", "parameters", "seconds")},
-                                                default=str))), expanded=1)
+                                                default=str))), expanded=2)
     else:
         with st.expander("Build parameters and versions"):
             st.json({k: run.meta.get(k) for k in ("created", "parameters", "model", "versions", "seconds")},
                     expanded=1)
+
+    if share.shared and _access.can_write(view.path):
+        delete_section(view)
+
+
+def _delete(path: str) -> None:
+    """Button callback: delete the open run (a visitor's own, or any for an editor), then open the default."""
+    try:
+        access.delete_run(path, visitor, share)
+    except InputError as exc:
+        ss["_open_error"] = str(exc)
+        return
+    ss.pop(RUN_KEY, None)
+    ss.pop("confirm_delete", None)
+    flash(f"Deleted run {markdown_literal(Path(path).name)}.")
+
+
+def delete_section(view) -> None:
+    """Shared mode: a visitor frees a place in the quota by deleting a run of theirs."""
+    with st.expander("Delete this run"):
+        sure = st.checkbox(f"Yes, delete '{view.name}' for everyone", key="confirm_delete")
+        st.button("Delete run", key="delete_run", icon=":material/delete:", disabled=not sure,
+                  on_click=_delete, args=(view.path,))
 
 
 if view is not None:

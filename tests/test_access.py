@@ -62,8 +62,16 @@ def test_visitors_change_only_their_own_runs(runs):
     access.claim(mine, alice)
     assert access.can_write(mine, alice, SHARED) and not access.can_write(mine, bob, SHARED)
     assert "alice" not in (runs / access.OWNERS_DIR / f"{name}.json").read_text()  # a hash, not the id
+    with pytest.raises(InputError, match="not yours"):
+        access.delete_run(mine, bob, SHARED)
+    with pytest.raises(InputError, match="not yours"):
+        access.delete_run(demo, alice, SHARED)
     access.claim(mine, access.Visitor("op", editor=True))  # an editor's rebuild makes it the operator's
     assert not access.can_write(mine, alice, SHARED)
+    access.claim(mine, alice)
+    access.delete_run(mine, alice, SHARED)
+    assert not mine.exists() and demo.is_dir() and access.owner(mine) is None
+    assert sorted(p.name for p in runs.iterdir() if not p.name.endswith(".lock")) == [access.OWNERS_DIR, "demo"]
 
 
 @pytest.mark.parametrize("probe", ["../x", "/etc", "/etc/shadow", "~", "~/.ssh", "/proc/self/cwd/runs/demo",

@@ -84,6 +84,13 @@ def test_a_visitor_cannot_replace_demo_from_another_session(open_app, shared_env
     assert (built[0] / "run.json").read_bytes() == first
     assert {p.name for p in shared_env.iterdir() if is_run(p)} == {"demo", built[0].name,
                                                                   f"{other_tag(shared_env, built[0])}-{built[0].name}"}
+    # Only its maker may delete a run: the first visitor deletes theirs (the demo offers no delete to anyone).
+    assert not [b for b in open_app("pages/data.py").button if b.key == "delete_run"]
+    at.checkbox(key="confirm_delete").check().run()
+    at.button(key="delete_run").click().run()
+    no_exceptions(at)
+    assert not built[0].exists() and (demo / "run.json").read_bytes() == before
+    assert f"Deleted run {built[0].name}" in success_text(at) and "demo" in at.subheader[0].value
 
 
 def other_tag(runs: Path, mine: Path) -> str:
