@@ -1,4 +1,4 @@
-"""Command line: ``python -m analysis build|add|refit|edit|evaluate|assign|info``.
+"""Command line: ``python -m analysis build|add|refit|edit|evaluate|assign|info|themes|cleanup``.
 
 Heavy libraries, and the project's modules that load them (numpy, pandas),
 are imported inside the commands, so ``--help`` answers at once. Bad input
@@ -123,7 +123,25 @@ def make_parser() -> argparse.ArgumentParser:
     i = sub.add_parser("info", help="summarise a run directory")
     i.add_argument("run_dir", type=Path, metavar="RUN_DIR")
     add_themes_parser(sub)
+    c = sub.add_parser("cleanup", help="delete visitors' runs older than some days (shared mode; never the operator's)",
+                       description="Delete the runs visitors built on a shared dashboard whose last build or "
+                                   "change is older than --older-than days; runs without a visitor owner are kept.")
+    c.add_argument("runs_dir", type=Path, metavar="RUNS_DIR")
+    c.add_argument("--older-than", type=float, required=True, metavar="DAYS")
+    c.add_argument("--dry-run", action="store_true", help="list what would go, delete nothing")
     return parser
+
+
+def cmd_cleanup(args) -> int:
+    from .access import cleanup
+
+    removed = cleanup(args.runs_dir, args.older_than, dry_run=args.dry_run)
+    verb = "would delete" if args.dry_run else "deleted"
+    for run in removed:
+        print(f"{verb} {run.name}")
+    print(f"{verb} {len(removed)} visitor run{'s' * (len(removed) != 1)} older than {args.older_than:g} days",
+          file=sys.stderr)
+    return 0
 
 
 def _topic_id(value: str) -> int:
@@ -321,7 +339,7 @@ def cmd_info(args) -> int:
 
 
 COMMANDS = {"build": cmd_build, "add": cmd_add, "refit": cmd_refit, "evaluate": cmd_evaluate, "assign": cmd_assign,
-            "info": cmd_info, "edit": cmd_edit, "themes": cmd_themes}
+            "info": cmd_info, "edit": cmd_edit, "themes": cmd_themes, "cleanup": cmd_cleanup}
 
 
 def main(argv: list[str] | None = None) -> int:

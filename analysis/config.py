@@ -202,3 +202,89 @@ def auto_n_neighbors(n_docs: int) -> int:
     reuses the cached reduction.
     """
     return int(min(30, max(10, auto_min_topic_size(n_docs))))
+
+
+#: A TOML file with a ``[papertopics]`` table of :class:`ShareConfig`'s fields; the environment wins over it.
+CONFIG_ENV = "PAPERTOPICS_CONFIG"
+#: Read when CONFIG_ENV is unset and the file exists: the operator's settings beside the checkout.
+DEFAULT_CONFIG_FILE = PROJECT_ROOT / "papertopics.toml"
+
+
+@dataclass(frozen=True)
+class ShareConfig:
+    """How the dashboard is served: ``local`` (one person, every right) or ``shared`` (a team behind one link).
+
+    In shared mode visitors build only into their own namespace, a server-wide
+    queue runs at most ``max_builds`` builds at once, and the quotas below
+    bound what visitors can store; ``editor_token`` (if set) gives editor
+    rights to whoever types it. See the README's "Sharing with a team".
+    """
+
+    mode: str = "local"  # or "shared"
+    max_builds: int = 1  # builds running at once, server-wide (shared mode; local mode never queues)
+    runs_per_visitor: int = 3
+    visitor_disk_mb: int = 2_000  # all visitors' runs together
+    upload_mb: int = 20  # per uploaded or pasted file
+    upload_count: int = 5  # files per build or addition
+    editor_token: str = ""  # empty: nobody is an editor in the dashboard (the CLI always is)
+
+    ENV = {"mode": "PAPERTOPICS_MODE", "max_builds": "PAPERTOPICS_MAX_BUILDS",
+           "runs_per_visitor": "PAPERTOPICS_RUNS_PER_VISITOR", "visitor_disk_mb": "PAPERTOPICS_VISITOR_DISK_MB",
+           "upload_mb": "PAPERTOPICS_UPLOAD_MB", "upload_count": "PAPERTOPICS_UPLOAD_COUNT",
+           "editor_token": "PAPERTOPICS_EDITOR_TOKEN"}
+
+    @property
+    def shared(self) -> bool:
+        return self.mode == "shared"
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> ShareConfig:
+        """The config file (``PAPERTOPICS_CONFIG`` or ``papertopics.toml``), then the environment over it."""
+        env = dict(os.environ if env is None else env)
+        values = _config_file(env)
+        for name, var in cls.ENV.items():
+            if env.get(var, "").strip():
+                values[name] = env[var].strip()
+        return cls._checked(values)
+
+    @classmethod
+    def _checked(cls, values: dict) -> ShareConfig:
+        unknown = sorted(set(values) - set(cls.ENV))
+        if unknown:
+            raise InputError(f"unknown sharing setting(s): {', '.join(unknown)} (known: {', '.join(cls.ENV)})")
+        out = {}
+        for name, value in values.items():
+            if name == "mode":
+                value = str(value).strip().lower()
+                if value not in ("local", "shared"):
+                    raise InputError(f"{cls.ENV['mode']}={value!r}: use 'local' or 'shared'")
+            elif name == "editor_token":
+                value = str(value)
+            else:
+                try:
+                    value = int(str(value).replace("_", ""))
+                except ValueError:
+                    value = 0
+                if value <= 0:
+                    raise InputError(f"{cls.ENV[name]} ({name}) = {values[name]!r} is not a positive whole number")
+            out[name] = value
+        return cls(**out)
+
+
+def _config_file(env: dict[str, str]) -> dict:
+    """The ``[papertopics]`` table of the operator's TOML file, or nothing."""
+    import tomllib
+
+    path = Path(env[CONFIG_ENV]).expanduser() if env.get(CONFIG_ENV) else DEFAULT_CONFIG_FILE
+    if not path.is_file():
+        if env.get(CONFIG_ENV):
+            raise InputError(f"{CONFIG_ENV}={env[CONFIG_ENV]}: no such file")
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise InputError(f"{path.name}: not a readable TOML file ({exc})") from None
+    table = data.get("papertopics", {})
+    if not isinstance(table, dict):
+        raise InputError(f"{path.name}: [papertopics] must be a table")
+    return dict(table)

@@ -22,7 +22,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .config import Limits
+from .build_queue import QUEUE
+from .config import BuildConfig, Limits, ShareConfig
 from .corpus import Corpus, assemble
 from .errors import InputError
 from .export import safe_filename
@@ -93,6 +94,21 @@ def run_dir_for_name(name: str, root: Path | str) -> Path:
     return out
 
 
+def open_by_name(name: str, root: Path | str) -> Path:
+    """A finished run of the runs folder, by name: shared mode's only way to open a run.
+
+    One message for everything that is not a run there, so the answer never
+    tells a file, a folder or a missing path apart.
+    """
+    try:
+        path = run_dir_for_name(name, root)
+    except InputError:
+        path = None
+    if path is None or not is_run(path):
+        raise InputError(f"no run named '{(name or '').strip()[:60]}' in the runs folder")
+    return path
+
+
 def run_label(path: Path) -> str:
     """'name · 9,877 papers · 52 topics · 2026-11-28' for run pickers."""
     try:
@@ -156,9 +172,16 @@ class BuildJob:
         self.fraction = max(self.fraction, new)
         self.stage, self.message = stage, message
 
-    def _run(self, target: Callable[[StageProgress], Path]) -> None:
+    def waiting(self, place: int, running: int) -> None:
+        """The queue's ``on_wait``: the place in line, for the page to show."""
+        self.stage, self.message = "queued", (f"waiting for a free build slot: number {place} in line, "
+                                              f"{running} build{'s' * (running != 1)} running")
+
+    def _run(self, target: Callable[[StageProgress], Path], key: str | None = None) -> None:
         try:
-            self.path = Path(target(self.progress))
+            with QUEUE.slot(key, on_wait=self.waiting):
+                self.stage, self.message = "queued", "starting"
+                self.path = Path(target(self.progress))
             self.stage, self.fraction, self.message = "done", 1.0, "finished"
         except InputError as exc:
             self.error = str(exc)
@@ -173,8 +196,17 @@ _JOBS: dict[str, BuildJob] = {}
 _JOBS_LOCK = threading.Lock()
 
 
-def start_build(out: Path | str, target: Callable[[StageProgress], Path]) -> BuildJob:
-    """Start ``target(progress) -> run dir`` in a thread, unless a build of ``out`` is already running."""
+def start_build(out: Path | str, target: Callable[[StageProgress], Path], *, work: str | None = None,
+                share: ShareConfig | None = None) -> BuildJob:
+    """Start ``target(progress) -> run dir`` in a thread, unless a build of ``out`` is already running.
+
+    The thread waits its turn in the server-wide queue (:mod:`analysis.build_queue`):
+    in shared mode at most ``max_builds`` run at once; in any mode a build
+    whose ``work`` key (:func:`work_key`) matches a running one waits for it
+    and then reads its vectors from the cache instead of embedding them again.
+    """
+    share = share or ShareConfig.from_env()
+    QUEUE.set_limit(share.max_builds if share.shared else None)
     key = str(Path(out).resolve())
     with _JOBS_LOCK:
         job = _JOBS.get(key)
@@ -182,8 +214,28 @@ def start_build(out: Path | str, target: Callable[[StageProgress], Path]) -> Bui
             return job
         job = BuildJob(out=Path(key))
         _JOBS[key] = job
-        threading.Thread(target=job._run, args=(target,), name=f"build-{Path(key).name}", daemon=True).start()
+        threading.Thread(target=job._run, args=(target, work), name=f"build-{Path(key).name}", daemon=True).start()
         return job
+
+
+def work_key(inputs: list[Path | str] | Corpus, config: BuildConfig) -> str:
+    """What makes two builds' expensive part identical: the papers' text (or the input files) and the embedding."""
+    digest = hashlib.sha256(json.dumps(config.to_dict()["embed"], sort_keys=True).encode())
+    if isinstance(inputs, Corpus):
+        for text in inputs.texts:
+            digest.update(text.encode("utf-8", "surrogatepass") + b"\0")
+    else:
+        for path in inputs:
+            with open(path, "rb") as fh:
+                for block in iter(lambda fh=fh: fh.read(1 << 20), b""):
+                    digest.update(block)
+            digest.update(b"\1")
+    return digest.hexdigest()
+
+
+def queue_counts() -> tuple[int, int]:
+    """(builds running, builds waiting) in this server process."""
+    return QUEUE.counts
 
 
 def running_build(out: Path | str) -> BuildJob | None:

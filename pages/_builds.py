@@ -7,18 +7,21 @@ from pathlib import Path
 
 import streamlit as st
 
-from analysis import workspace
-from analysis.config import default_cache_dir
+from analysis import access, workspace
+from analysis.config import ShareConfig, default_cache_dir
 from analysis.run import build, save_run
 from pages._widgets import markdown_literal
 
 
-def build_target(inputs, config, themes, out: Path):
-    """The job a build thread runs: the whole pipeline, then an atomic save."""
+def build_target(inputs, config, themes, out: Path, visitor: access.Visitor = access.LOCAL):
+    """The job a build thread runs: the whole pipeline, an atomic save, and the record of who built it."""
     def target(progress):
         result = build(inputs, config, cache_dir=default_cache_dir(), themes=themes, progress=progress)
         progress("write", 0.0, "writing the run folder")
-        return save_run(result, out)
+        path = save_run(result, out)
+        if visitor is not access.LOCAL:
+            access.claim(path, visitor)
+        return path
     return target
 
 
@@ -36,7 +39,8 @@ def follow_build(job: workspace.BuildJob, label: str) -> bool:
         if job.error:
             bar.empty()
             status.update(label=f"Build failed after {job.elapsed:.0f} s", state="error")
-            st.error(markdown_literal(job.error))
+            shared = ShareConfig.from_env().shared
+            st.error(markdown_literal(access.redact_paths(job.error) if shared else job.error))
             return False
         bar.progress(1.0, text=f"done in {job.elapsed:.0f} s")
         status.update(label=f"{label}: done in {job.elapsed:.0f} s", state="complete", expanded=False)

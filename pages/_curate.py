@@ -19,6 +19,7 @@ import streamlit as st
 
 from analysis import edits
 from analysis.errors import InputError
+from pages import _access
 from pages._view import View
 from pages._widgets import markdown_literal
 
@@ -68,6 +69,7 @@ def unapplied(meta: dict) -> list[str]:
 
 def _submit(path: str, stamp: str, edit: dict) -> None:
     try:
+        _access.refuse_unless_writable(path)
         st.session_state[RESULT_KEY] = ("success", _apply(path, stamp, edit))
     except InputError as exc:
         st.session_state[RESULT_KEY] = ("error", str(exc))

@@ -17,6 +17,7 @@ from pathlib import Path
 from analysis import workspace
 from analysis.config import default_cache_dir
 from analysis.export import safe_filename
+from pages import _access
 
 
 def available() -> bool:
@@ -30,6 +31,7 @@ def available() -> bool:
 
 def start_add(run_dir: Path | str, items: list[tuple[str, bytes]]) -> workspace.BuildJob:
     """Add uploaded or pasted files (name, bytes) to a run, in the background."""
+    _access.refuse_unless_writable(run_dir)
     def target(progress):
         from analysis.growth import add_papers
 
@@ -51,6 +53,7 @@ def start_add(run_dir: Path | str, items: list[tuple[str, bytes]]) -> workspace.
 def start_refit(run_dir: Path | str, *, min_topic_size: int | None, seed: int | None,
                 relabel: bool) -> workspace.BuildJob:
     """Re-cluster every paper of a run, keeping topic identity, in the background."""
+    _access.refuse_unless_writable(run_dir)
     def target(progress):
         from analysis.growth import refit_run
 

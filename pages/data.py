@@ -1,17 +1,18 @@
 """Data: the current run's inputs, opening another run, and building a new one from your own papers."""
 
+import json
 from pathlib import Path
 
 import streamlit as st
 
-from analysis import workspace
+from analysis import access, workspace
 from analysis.config import DEMO_CORPUS, SEED_PAGE, BuildConfig, Limits, default_runs_dir
 from analysis.errors import InputError
 from analysis.export import safe_filename
 from analysis.readers import FORMATS
 from analysis.run import is_run, list_runs, load_run, with_overrides
 from analysis.themes import load_themes, parse_theme_bytes, themes_to_toml
-from pages import _growth
+from pages import _access, _growth
 from pages._builds import build_target, follow_build
 from pages._flash import flash, show_flash
 from pages._nav import page_view
@@ -23,19 +24,27 @@ view = page_view()
 ss = st.session_state
 root = default_runs_dir()
 limits = Limits.from_env()
-UPLOAD_MB = max(1, min(200, limits.max_bytes // 1_000_000))
+share = _access.share()
+visitor = _access.current_visitor()
+UPLOAD_MB = max(1, min(200, limits.max_bytes // 1_000_000, share.upload_mb if share.shared else 200))
+
+
+def shown(text) -> str:
+    """Text for the page: in shared mode with every server folder hidden (access.redact_paths)."""
+    return access.redact_paths(str(text)) if share.shared else str(text)
 
 header("Data", "Which papers the dashboard shows: grow the open run with new papers, open another run, or "
        "build a new one from a file or a pasted Daily Papers page with your own themes and settings.")
 show_flash()
 if ss.get("_open_error"):
-    st.error(markdown_literal(ss.pop("_open_error")))
+    st.error(markdown_literal(shown(ss.pop("_open_error"))))
+_access.editor_sign_in()
 
 
 def open_run(path: str) -> None:
-    """Button callback: switch this session to another run folder."""
+    """Button callback: switch this session to another run folder (shared mode: a run of the runs folder, by name)."""
     try:
-        checked = workspace.check_run_dir(path)
+        checked = workspace.open_by_name(path, root) if share.shared else workspace.check_run_dir(path)
     except InputError as exc:
         ss["_open_error"] = str(exc)
         return
@@ -44,29 +53,71 @@ def open_run(path: str) -> None:
 
 
 # --------------------------------------------------------------------------- the current run
-if view is not None:
+def current_run_section(view) -> None:
+    """What the open run holds; in shared mode without server paths or library versions."""
     run = view.run
     counts = run.meta.get("counts", {})
     st.subheader(f"Current run: {markdown_literal(view.name)}", divider="gray")
-    st.text(f"Folder: {run.path}")
+    if not share.shared:
+        st.text(f"Folder: {run.path}")
+    elif not _access.can_write(view.path):
+        st.caption("A run you did not build: you can explore it, and build your own copy below.")
     c = st.columns(5)
     c[0].metric("Papers", f"{counts.get('kept', len(run.papers)):,}")
     c[1].metric("Rows skipped", f"{counts.get('skipped', len(run.skipped)):,}")
     c[2].metric("Topics", f"{counts.get('topics', len(run.topics)):,}")
     c[3].metric("Undated papers", f"{counts.get('undated', 0):,}")
     c[4].metric("Build time", f"{sum(run.meta.get('seconds', {}).values()):.0f} s")
-    inputs = run.meta.get("inputs", [])
+    inputs = [dict(i) for i in run.meta.get("inputs", [])]
+    if share.shared:
+        for item in inputs:
+            item["path"] = Path(str(item.get("path", ""))).name
     if inputs:
         st.dataframe(inputs, hide_index=True, width="stretch",
                      column_config={"path": "Input", "sha256": None, "format": "Format", "rows": "Rows"})
     for warning in run.meta.get("warnings", []):
-        st.warning(markdown_literal(warning), icon=":material/warning:")
+        st.warning(markdown_literal(shown(warning)), icon=":material/warning:")
     if len(run.skipped):
         with st.expander(f"{len(run.skipped):,} skipped rows and why"):
-            st.dataframe(run.skipped, hide_index=True, width="stretch")
-    with st.expander("Build parameters and versions"):
-        st.json({k: run.meta.get(k) for k in ("created", "parameters", "model", "versions", "seconds")},
-                expanded=1)
+            skipped = run.skipped
+            if share.shared and "source" in skipped:
+                skipped = skipped.assign(source=skipped["source"].astype(str).map(lambda v: Path(v).name))
+            st.dataframe(skipped, hide_index=True, width="stretch")
+    if share.shared:
+        with st.expander("Build parameters"):
+            st.json(json.loads(shown(json.dumps({k: run.meta.get(k) for k in ("created", "parameters", "seconds")},
+                                                default=str))), expanded=2)
+    else:
+        with st.expander("Build parameters and versions"):
+            st.json({k: run.meta.get(k) for k in ("created", "parameters", "model", "versions", "seconds")},
+                    expanded=1)
+
+    if share.shared and _access.can_write(view.path):
+        delete_section(view)
+
+
+def _delete(path: str) -> None:
+    """Button callback: delete the open run (a visitor's own, or any for an editor), then open the default."""
+    try:
+        access.delete_run(path, visitor, share)
+    except InputError as exc:
+        ss["_open_error"] = str(exc)
+        return
+    ss.pop(RUN_KEY, None)
+    ss.pop("confirm_delete", None)
+    flash(f"Deleted run {markdown_literal(Path(path).name)}.")
+
+
+def delete_section(view) -> None:
+    """Shared mode: a visitor frees a place in the quota by deleting a run of theirs."""
+    with st.expander("Delete this run"):
+        sure = st.checkbox(f"Yes, delete '{view.name}' for everyone", key="confirm_delete")
+        st.button("Delete run", key="delete_run", icon=":material/delete:", disabled=not sure,
+                  on_click=_delete, args=(view.path,))
+
+
+if view is not None:
+    current_run_section(view)
 
 # --------------------------------------------------------------------------- grow the current run
 GROW_KEY = "_grow_job"  # session state: (run folder, "add" | "refit", additions before) of this session's job
@@ -78,6 +129,9 @@ def grow_section(view) -> None:
     st.subheader("Grow this run", divider="gray")
     if not _growth.available():
         st.caption("Adding papers needs the growth core (analysis.growth), which this checkout lacks.")
+        return
+    if not _access.can_write(view.path):
+        st.caption("Only the one who built this run (or an editor) can add papers to it or refit it.")
         return
     pile = run.meta.get("pile_up") or {}
     if pile.get("suggest_refit"):
@@ -102,8 +156,13 @@ def grow_section(view) -> None:
                                 placeholder="Daily Papers\n…\nSep 24\nTitle\nAbstract…")
             items = [("pasted-page.txt", text.encode("utf-8"))] if text.strip() else []
         if st.button("Add papers", icon=":material/add:", key="add", disabled=busy or not items):
-            _growth.start_add(view.path, items)
-            ss[GROW_KEY] = (view.path, "add", len(run.meta.get("additions") or []))
+            try:
+                access.check_uploads(items, share)
+                _growth.start_add(view.path, items)
+            except InputError as exc:
+                st.error(markdown_literal(shown(exc)))
+            else:
+                ss[GROW_KEY] = (view.path, "add", len(run.meta.get("additions") or []))
     with refit_col:
         st.markdown("**Refit topics**")
         st.caption("Re-cluster every paper. Topics that survive keep their id and label; new ones get fresh ids, "
@@ -116,9 +175,13 @@ def grow_section(view) -> None:
         relabel = r[2].checkbox("Refresh labels", key="refit_relabel",
                                 help="Give kept topics fresh automatic labels (a label you set is never replaced).")
         if st.button("Refit topics", icon=":material/autorenew:", key="refit", disabled=busy):
-            _growth.start_refit(view.path, min_topic_size=int(size) or None, seed=int(seed_value) or None,
-                                relabel=relabel)
-            ss[GROW_KEY] = (view.path, "refit", len(run.meta.get("additions") or []))
+            try:
+                _growth.start_refit(view.path, min_topic_size=int(size) or None, seed=int(seed_value) or None,
+                                    relabel=relabel)
+            except InputError as exc:
+                st.error(markdown_literal(shown(exc)))
+            else:
+                ss[GROW_KEY] = (view.path, "refit", len(run.meta.get("additions") or []))
     follow_growth(view)
     summary = _growth.refit_summary(run.meta)
     if summary:
@@ -173,28 +236,46 @@ if view is not None:
     st.subheader("Themes of this run", divider="gray")
     st.caption("Write or change a theme (a name and one sentence is enough), see what it files, mark examples "
                "in or out, and apply the themes to this run: no rebuild, topics and map stay as they are.")
-    render_theme_editor(view.run)
+    if _access.can_write(view.path):
+        render_theme_editor(view.run)
+    else:
+        st.caption("Only the one who built this run (or an editor) can change its themes: build your own copy to "
+                   "try other themes.")
 
 # --------------------------------------------------------------------------- open another run
-st.subheader("Open a run", divider="gray")
-runs = list_runs(root)
-if runs:
-    current = str(view.run.path) if view is not None else None
-    labels = {str(p.resolve()): workspace.run_label(p) for p in runs}
-    keys = list(labels)
-    pick = st.selectbox(f"Runs in {markdown_literal(root)}", keys, format_func=labels.get, key="open_pick",
-                        index=keys.index(current) if current in keys else 0)
-    st.button("Open this run", on_click=open_run, args=(pick,), disabled=pick == current, key="open_listed")
-else:
-    st.caption(f"No finished runs in {markdown_literal(root)} yet.")
-other = st.text_input("Or open a run folder anywhere (its path)", key="open_path",
-                      placeholder="/path/to/run", help="A folder written by a build (it holds run.json).")
-st.button("Open folder", on_click=lambda: open_run(ss.get("open_path", "")), disabled=not other.strip(),
-          key="open_other")
+def open_section(view) -> None:
+    """The runs of the runs folder; local mode also opens a folder anywhere, shared mode only by name."""
+    st.subheader("Open a run", divider="gray")
+    runs = list_runs(root)
+    where = "" if share.shared else f" in {markdown_literal(root)}"
+    if runs:
+        current = str(view.run.path) if view is not None else None
+        if share.shared:  # by name: a server path never reaches the page
+            labels = {p.name: workspace.run_label(p) for p in runs}
+            current = view.name if view is not None else None
+        else:
+            labels = {str(p.resolve()): workspace.run_label(p) for p in runs}
+        keys = list(labels)
+        pick = st.selectbox(f"Runs{where}", keys, format_func=labels.get, key="open_pick",
+                            index=keys.index(current) if current in keys else 0)
+        st.button("Open this run", on_click=open_run, args=(pick,), disabled=pick == current, key="open_listed")
+    else:
+        st.caption(f"No finished runs{where} yet.")
+    if share.shared:
+        return
+    other = st.text_input("Or open a run folder anywhere (its path)", key="open_path",
+                          placeholder="/path/to/run", help="A folder written by a build (it holds run.json).")
+    st.button("Open folder", on_click=lambda: open_run(ss.get("open_path", "")), disabled=not other.strip(),
+              key="open_other")
+
+
+open_section(view)
 
 # --------------------------------------------------------------------------- build a new run
 st.subheader("Build a new run", divider="gray")
-source = st.radio("Papers from", ["upload", "paste", "demo", "seed"], horizontal=True, key="src", format_func={
+#: A visitor of a shared server does not rebuild the 9,877-paper demo: it is there to open.
+SOURCES = ["upload", "paste", "seed"] if share.shared and not visitor.editor else ["upload", "paste", "demo", "seed"]
+source = st.radio("Papers from", SOURCES, horizontal=True, key="src", format_func={
     "upload": "uploaded files", "paste": "a pasted Daily Papers page", "demo": "the bundled demo corpus",
     "seed": "the bundled seed page"}.get)
 uploads, pasted, year = [], "", None
@@ -264,30 +345,70 @@ keep_outliers = p[4].checkbox("Keep outliers", key="keep_outliers",
 
 suggested = {"upload": safe_filename(Path(uploads[0].name).stem, "upload") if uploads else "my-papers",
              "paste": "pasted-page", "demo": "demo-custom", "seed": "seed-page"}[source]
-n1, n2 = st.columns([3, 1])
-name = n1.text_input("Run name", key="run_name", placeholder=suggested,
-                     help=f"Saved as a folder in {root}; letters, digits, '.', '_' and '-'.") or suggested
-replace = n2.checkbox("Replace a run of that name", key="replace")
+
+
+def target_dir(name: str) -> Path | None:
+    """The folder a build of ``name`` writes (a visitor's in the visitor's namespace); None for a bad name."""
+    try:
+        return workspace.run_dir_for_name(access.namespaced(name, visitor, share), root)
+    except InputError:
+        return None
+
+
+def name_and_replace() -> tuple[str, bool, bool]:
+    """The run name, 'replace a run of that name', and the confirmation to rebuild the run being viewed."""
+    n1, n2 = st.columns([3, 1])
+    where = "your own namespace of the runs folder" if share.shared and not visitor.editor else (
+        "the runs folder" if share.shared else str(root))
+    name = n1.text_input("Run name", key="run_name", placeholder=suggested,
+                         help=f"Saved as a folder in {where}; letters, digits, '.', '_' and '-'.") or suggested
+    replace = n2.checkbox("Replace a run of that name", key="replace")
+    out = target_dir(name)
+    if share.shared and not visitor.editor and out is not None:
+        st.caption(f"Saved as run **{markdown_literal(out.name)}** (visitors' runs carry their own prefix, so "
+                   "they never replace anyone else's).")
+    rebuild = False
+    if view is not None and out is not None and out == Path(view.run.path).resolve():
+        rebuild = st.checkbox(f"Yes, rebuild '{out.name}', the run I am viewing, in place (it is replaced "
+                              "atomically when the build ends)", key="confirm_rebuild")
+    return name, replace, rebuild
+
+
+name, replace, rebuild = name_and_replace()
+if share.shared:
+    running, waiting = workspace.queue_counts()
+    st.caption(f"This server runs {share.max_builds} build{'s' * (share.max_builds != 1)} at a time "
+               f"({running} running, {waiting} waiting); others wait in line. Visitors may keep "
+               f"{share.runs_per_visitor} runs, of up to {share.upload_count} files of {share.upload_mb} MB each.")
 
 
 def prepare():
     """Everything a build needs, checked before the build starts (so mistakes show at once)."""
-    out = workspace.run_dir_for_name(name, root)
+    out = workspace.run_dir_for_name(access.namespaced(name, visitor, share), root)
     if out.exists() and not is_run(out):
         raise InputError(f"{out.name}: a folder of that name exists and is not a run; choose another name")
-    if is_run(out) and not replace:
+    viewing = view is not None and out == Path(view.run.path).resolve()
+    if viewing and not rebuild:
+        raise InputError(f"'{out.name}' is the run you are viewing: tick 'Yes, rebuild …' to replace it in place, "
+                         "or choose another name")
+    if is_run(out) and not (replace or viewing):
         raise InputError(f"a run named '{out.name}' exists: tick 'Replace a run of that name' or choose another")
-    if view is not None and out == Path(view.run.path).resolve():
-        raise InputError("that is the run you are looking at; choose another name")
+    if is_run(out):
+        access.refuse_unless_writable(out, visitor, share)
+    access.check_build_quota(root, out, visitor, share)
     if themes is None:
         raise InputError(f"fix the theme list first ({theme_error})")
     yr = int(year) if year else None
     if source == "upload":
-        inputs = workspace.corpus_from_uploads([(f.name, f.getvalue()) for f in uploads], year=yr, limits=limits)
+        items = [(f.name, f.getvalue()) for f in uploads]
+        access.check_uploads(items, share)
+        inputs = workspace.corpus_from_uploads(items, year=yr, limits=limits)
     elif source == "paste":
         if not pasted.strip():
             raise InputError("paste a Daily Papers page first")
-        inputs = workspace.corpus_from_uploads([("pasted-page.txt", pasted.encode("utf-8"))], year=yr, limits=limits)
+        items = [("pasted-page.txt", pasted.encode("utf-8"))]
+        access.check_uploads(items, share)
+        inputs = workspace.corpus_from_uploads(items, year=yr, limits=limits)
     else:
         inputs = [DEMO_CORPUS if source == "demo" else SEED_PAGE]
     config = with_overrides(BuildConfig(), min_topic_size=int(min_size) or None, seed=int(seed),
@@ -296,25 +417,38 @@ def prepare():
     return out, inputs, config
 
 
-if st.button("Build run", type="primary", icon=":material/play_arrow:", key="build",
-             disabled=bool(ss.get("_build_out"))):
+def start() -> None:
+    """Check the form and start the build (in its place in the server's line)."""
     try:
         out, inputs, config = prepare()
     except InputError as exc:
-        st.error(markdown_literal(str(exc)))
-    else:
-        workspace.start_build(out, build_target(inputs, config, themes, out))
-        ss["_build_out"] = str(out)
+        st.error(markdown_literal(shown(exc)))
+        return
+    workspace.start_build(out, build_target(inputs, config, themes, out, visitor),
+                          work=workspace.work_key(inputs, config), share=share)
+    ss["_build_out"] = str(out)
 
-if ss.get("_build_out"):
+
+def follow() -> None:
+    """This session's build until it ends; then open the run it made (a rebuild in place stays open)."""
     job = workspace.running_build(ss["_build_out"])
     if job is None:
         ss.pop("_build_out")
-    else:
-        ok = follow_build(job, f"Building run {job.out.name}")
-        workspace.forget_build(job)
-        ss.pop("_build_out")
-        if ok and job.path is not None:
-            ss[RUN_KEY] = str(job.path)
-            flash(f"Built and opened run {markdown_literal(job.path.name)} in {job.elapsed:.0f} s.")
-            st.rerun()
+        return
+    in_place = view is not None and job.out == Path(view.run.path).resolve()
+    ok = follow_build(job, f"{'Rebuilding' if in_place else 'Building'} run {job.out.name}")
+    workspace.forget_build(job)
+    ss.pop("_build_out")
+    if ok and job.path is not None:
+        ss[RUN_KEY] = str(job.path)
+        ss.pop("confirm_rebuild", None)
+        done = "Rebuilt run {} in place" if in_place else "Built and opened run {}"
+        flash(f"{done.format(markdown_literal(job.path.name))} in {job.elapsed:.0f} s.")
+        st.rerun()
+
+
+if st.button("Build run", type="primary", icon=":material/play_arrow:", key="build",
+             disabled=bool(ss.get("_build_out"))):
+    start()
+if ss.get("_build_out"):
+    follow()
