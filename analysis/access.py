@@ -1,6 +1,6 @@
 """Who may change which run when the dashboard is shared: visitors' namespaces, owners, editors and quotas.
 
-The rule (README, "Sharing with a team"): in shared mode a visitor's build
+The rule (docs/sharing.md): in shared mode a visitor's build
 always lands in the visitor's own namespace (a run folder named
 ``<tag>-<name>``, the tag derived from the visitor's id), and the runs
 folder keeps a small owner record per visitor run in ``.owners/``. A

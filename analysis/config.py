@@ -217,7 +217,7 @@ class ShareConfig:
     In shared mode visitors build only into their own namespace, a server-wide
     queue runs at most ``max_builds`` builds at once, and the quotas below
     bound what visitors can store; ``editor_token`` (if set) gives editor
-    rights to whoever types it. See the README's "Sharing with a team".
+    rights to whoever types it. See docs/sharing.md.
     """
 
     mode: str = "local"  # or "shared"
