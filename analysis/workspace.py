@@ -24,7 +24,7 @@ import pandas as pd
 
 from .build_queue import QUEUE
 from .config import BuildConfig, Limits, ShareConfig
-from .corpus import Corpus, assemble
+from .corpus import Corpus, assemble, sha256_file
 from .errors import InputError
 from .export import safe_filename
 from .pipeline import STAGES, StageProgress
@@ -226,10 +226,7 @@ def work_key(inputs: list[Path | str] | Corpus, config: BuildConfig) -> str:
             digest.update(text.encode("utf-8", "surrogatepass") + b"\0")
     else:
         for path in inputs:
-            with open(path, "rb") as fh:
-                for block in iter(lambda fh=fh: fh.read(1 << 20), b""):
-                    digest.update(block)
-            digest.update(b"\1")
+            digest.update(sha256_file(Path(path)).encode() + b"\1")
     return digest.hexdigest()
 
 
