@@ -332,4 +332,6 @@ def main() -> None:
     run_page(page, view)
 
 
+if share().shared:  # also for what runs outside main (widget callbacks): Streamlit then shows a generic line
+    st.set_option("client.showErrorDetails", "none")
 guarded(main, hide_errors=share().shared)
