@@ -19,28 +19,37 @@ from pathlib import Path
 
 import streamlit as st
 
-from analysis import query, workspace
+from analysis import query, run_switch, workspace
 from analysis.config import DEMO_CORPUS, BuildConfig, default_runs_dir
 from analysis.errors import InputError
 from analysis.run import is_run
+from pages._access import share
 from pages._builds import build_target, follow_build
-from pages._nav import page_list, run_page
-from pages._view import RUN_KEY, load, make_view
+from pages._nav import guarded, page_list, run_page
+from pages._view import OPEN_NOTES, RUN_KEY, UNREADABLE, load, make_view, note_unreadable
 from pages._widgets import markdown_literal
 
 st.set_page_config(page_title="Paper topics", page_icon=":material/hub:", layout="wide")
 
 
 def _run_from_url() -> Path | None:
-    """``?run=NAME`` (a run inside the runs folder, by name only) from a bookmarked view."""
+    """``?run=NAME`` (a run inside the runs folder, by name only) from a bookmarked view.
+
+    A name that is no run there is said on the page (``OPEN_NOTES``) rather than silently opening another run.
+    """
     name = st.query_params.get("run")
     if not name:
         return None
     try:
         path = workspace.run_dir_for_name(name, default_runs_dir())
     except InputError:
+        path = None
+    if path is None or not is_run(path):
+        st.session_state.setdefault(OPEN_NOTES, []).append(
+            f"There is no run named '{name[:60]}' in the runs folder (from the link): showing another run instead. "
+            "The Data page lists the runs there.")
         return None
-    return path if is_run(path) else None
+    return path
 
 
 DEMO = "demo"
@@ -49,16 +58,18 @@ DEMO = "demo"
 def open_run() -> Path | str | None:
     """The run this session shows: chosen on the Data page, else bookmarked, else --run / env, else the demo.
 
-    Returns DEMO when the demo run still has to be built, None when nothing can be opened.
+    Runs this session found unreadable are passed over. Returns DEMO when
+    the demo run still has to be built, None when nothing can be opened.
     """
     ss = st.session_state
+    bad = ss.get(UNREADABLE) or {}
     chosen = ss.get(RUN_KEY)
-    if chosen and is_run(Path(chosen)):
+    if chosen and is_run(Path(chosen)) and chosen not in bad:
         return Path(chosen)
     if "_start_checked" not in ss:
         ss["_start_checked"] = True
         url_run = _run_from_url()
-        if url_run is not None:
+        if url_run is not None and str(url_run) not in bad:
             ss[RUN_KEY] = str(url_run)
             return url_run
     requested, source = workspace.requested_run(sys.argv[1:], dict(os.environ))
@@ -68,10 +79,13 @@ def open_run() -> Path | str | None:
         except InputError as exc:
             st.error(f"Cannot open the run given by {source}: {markdown_literal(str(exc))}")
             return None
-        ss[RUN_KEY] = str(path)
-        return path
+        if str(path) not in bad:
+            ss[RUN_KEY] = str(path)
+            return path
     demo = (default_runs_dir() / workspace.DEMO_NAME).resolve()
     if is_run(demo):
+        if str(demo) in bad:
+            return None
         ss[RUN_KEY] = str(demo)
         return demo
     if not DEMO_CORPUS.is_file():
@@ -79,6 +93,23 @@ def open_run() -> Path | str | None:
                  "Data page.")
         return None
     return DEMO
+
+
+def readable_run() -> Path | str | None:
+    """:func:`open_run`, passing over a run that fails to load: it is named on the Data page, and another opens."""
+    while isinstance(path := open_run(), Path):
+        try:
+            load(path)
+            return path
+        except (InputError, OSError) as exc:
+            note_unreadable(path, exc)
+    return path
+
+
+def show_open_notes() -> None:
+    """What happened to the run a link or the session asked for, once, above the page."""
+    for note in st.session_state.pop(OPEN_NOTES, []):
+        st.warning(markdown_literal(note), icon=":material/folder_off:")
 
 
 def build_demo_page() -> None:
@@ -111,13 +142,11 @@ def sidebar_filters(path: Path) -> query.Filters:
     """The global filters, defined once; every page reads the Filters built here."""
     run, stamp = load(path)
     ss = st.session_state
-    if ss.get("_filters_run") not in (None, str(path)):
-        # Another run: its topics and dates differ, so the old selection cannot carry over.
-        for key in ("topic", "dates"):
-            ss.pop(key, None)
-    ss["_filters_run"] = str(path)
     bounds = query.date_bounds(run.papers)
     labels = dict(zip(run.topics["topic_id"].astype(int), run.topics["topic_label"].astype(str), strict=True))
+    if ss.get("_filters_run") not in (None, str(path)):
+        _carry_filters(run, bounds, labels)
+    ss["_filters_run"], ss["_filters_labels"], ss["_filters_bounds"] = str(path), labels, bounds
     lineage = run.meta.get("lineage") or []
     if "_url_topic_ids" not in ss:
         # The URL holds topics as their labels ("3: agents, tools"); a hand-typed ?topic=3 works too, and the id
@@ -134,6 +163,8 @@ def sidebar_filters(path: Path) -> query.Filters:
     with st.sidebar:
         for note in ss.get("_topic_notes", []):
             st.info(markdown_literal(note), icon=":material/history:")
+        for note in ss.pop("_switch_notes", []):
+            st.info(markdown_literal(note), icon=":material/filter_alt:")
         st.subheader("Filters", help="Every page, chart, table and export shows only the papers matching all of "
                                      "these. The URL keeps them, so a filtered view can be bookmarked.")
         themes = st.multiselect("Themes", run.theme_names, key="theme", bind="query-params",
@@ -176,6 +207,29 @@ def sidebar_filters(path: Path) -> query.Filters:
             st.warning(markdown_literal(pile.get("message") or "Novel papers are piling up: refit the topics."),
                        icon=":material/auto_awesome:")
     return filters
+
+
+def _carry_filters(run, bounds, labels: dict[int, str]) -> None:
+    """Another run is opened: keep the filters that mean the same there, say what changed (analysis.run_switch).
+
+    Every filter is set explicitly, so the URL (bound to these keys) says
+    exactly what the new view shows.
+    """
+    ss = st.session_state
+    old_labels = ss.get("_filters_labels") or {}
+    picked = ss.get("dates")
+    picked = tuple(picked) if isinstance(picked, (list, tuple)) and len(picked) == 2 else None
+    if picked == ss.get("_filters_bounds"):
+        picked = None  # the old run's whole range is no filter
+    carried = run_switch.carry_filters(
+        list(ss.get("theme") or []), {int(t): old_labels.get(int(t), "") for t in ss.get("topic") or []}, picked,
+        theme_names=run.theme_names, topic_labels=labels, bounds=bounds)
+    ss["theme"], ss["topic"] = carried.themes, carried.topics
+    if bounds is not None and bounds[0] != bounds[1]:
+        ss["dates"] = carried.dates or bounds
+    else:
+        ss.pop("dates", None)
+    ss["_switch_notes"] = carried.notes
 
 
 _TOPIC_ID = re.compile(r"^\s*(-?\d+)\s*(?::|$)")
@@ -253,18 +307,31 @@ def sync_run_param(path: Path) -> None:
         del st.query_params["run"]
 
 
-# st.navigation comes before any widget: a fresh server's first script run is Streamlit's folder-based page
-# mode (pages/ sits beside this file), and the widgets made after st.navigation get the same identity then as in
-# every later run, so the first rerun keeps what the user typed (see pages/_nav.page_view).
-run_path = open_run()
-if run_path == DEMO:
-    page = st.navigation([st.Page(build_demo_page, title="Preparing the demo", default=True)], position="hidden")
-    view = None
-elif run_path is None:
-    page = st.navigation(page_list(only_data=True), position="top")
-    view = None
-else:
-    page = st.navigation(page_list(), position="top")
-    view = make_view(run_path, sidebar_filters(run_path))
-    sync_run_param(run_path)
-run_page(page, view)
+def main() -> None:
+    """Open a run, route, filter, render the page.
+
+    st.navigation comes before any widget: a fresh server's first script run
+    is Streamlit's folder-based page mode (pages/ sits beside this file), and
+    the widgets made after st.navigation get the same identity then as in
+    every later run, so the first rerun keeps what the user typed (see
+    pages/_nav.page_view).
+    """
+    run_path = readable_run()
+    if run_path == DEMO:
+        page = st.navigation([st.Page(build_demo_page, title="Preparing the demo", default=True)],
+                             position="hidden")
+        view = None
+    elif run_path is None:
+        page = st.navigation(page_list(only_data=True), position="top")
+        view = None
+    else:
+        page = st.navigation(page_list(), position="top")
+        view = make_view(run_path, sidebar_filters(run_path))
+        sync_run_param(run_path)
+    show_open_notes()
+    run_page(page, view)
+
+
+if share().shared:  # also for what runs outside main (widget callbacks): Streamlit then shows a generic line
+    st.set_option("client.showErrorDetails", "none")
+guarded(main, hide_errors=share().shared)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import uuid
 from dataclasses import dataclass, field
@@ -503,25 +502,6 @@ class EditSummary:
         return f"{describe(self.edit)}: {self.n_topics} topics{tail}"
 
 
-def _link_tree(src: Path, dest: Path, skip: set[str]) -> None:
-    """A copy of the run's other files by hard link (nothing in a run is changed in place), copied where links fail."""
-    dest.mkdir()
-    for entry in src.iterdir():
-        if entry.name in skip:
-            continue
-        if entry.is_dir():
-            shutil.copytree(entry, dest / entry.name, copy_function=_link_or_copy)
-        else:
-            _link_or_copy(entry, dest / entry.name)
-
-
-def _link_or_copy(src, dest) -> None:
-    try:
-        os.link(src, dest)
-    except OSError:
-        shutil.copy2(src, dest)
-
-
 def apply_edit(run_dir: Path | str, edit: dict, *, expected_version: str | None = None,
                timeout: float | None = DEFAULT_TIMEOUT_S) -> EditSummary:
     """Check one edit, append it to the log and swap the curated run into place, atomically, under the RunLock.
@@ -532,8 +512,16 @@ def apply_edit(run_dir: Path | str, edit: dict, *, expected_version: str | None 
     ``expected_version`` (:func:`run_version` of the run the caller shows)
     refuses the edit with :class:`StaleRun` when the run changed since.
     """
-    from .pipeline import BuildResult
-    from .rundir import RUN_FILE, _write_tables, load_run, load_vectors, recover, swap_into_place
+    from .rundir import (
+        RUN_FILE,
+        TABLE_FILES,
+        linked_copy,
+        load_run,
+        load_vectors,
+        recover,
+        swap_into_place,
+        write_tables,
+    )
     from .trends import compute_trends
 
     run_dir = Path(run_dir).resolve()
@@ -550,12 +538,10 @@ def apply_edit(run_dir: Path | str, edit: dict, *, expected_version: str | None 
         meta = _curated_meta(run.meta, records, cur)
         tmp = run_dir.parent / f".{run_dir.name}.tmp-{uuid.uuid4().hex[:8]}"
         try:
-            _link_tree(run_dir, tmp, {"papers.csv", "papers.parquet", "topics.csv", "topics.parquet", "trends.csv",
-                                      RUN_FILE, EDITS_FILE, FITTED_DIR})
+            linked_copy(run_dir, tmp, {*TABLE_FILES["papers"], *TABLE_FILES["topics"], *TABLE_FILES["trends"],
+                                       RUN_FILE, EDITS_FILE, FITTED_DIR})
             _fitted_writer(fitted.papers, fitted.topics)(tmp)
-            result = BuildResult(papers=cur.papers, topics=cur.topics, trends=compute_trends(cur.papers),
-                                 skipped=run.skipped, meta=meta)
-            _write_tables(result, tmp)
+            write_tables(tmp, papers=cur.papers, topics=cur.topics, trends=compute_trends(cur.papers))
             (tmp / EDITS_FILE).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
             (tmp / RUN_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False, default=str))
             swap_into_place(tmp, run_dir)

@@ -21,6 +21,13 @@ def neutralise_cell(value):
     return value
 
 
+def unescape_cell(value):
+    """The inverse of :func:`neutralise_cell`, for the few readers left with only a spreadsheet copy."""
+    if isinstance(value, str) and value.startswith("'") and neutralise_cell(value[1:]) != value[1:]:
+        return value[1:]
+    return value
+
+
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """Prefix text cells (and column names) that a spreadsheet would execute with a quote.
 

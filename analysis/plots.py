@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import colorsys
 import html
-import textwrap
 
 import pandas as pd
 import plotly.graph_objects as go
 
+from .text import isolate, short
 from .themes import split_themes
 
 #: 30 well-separated colours (Tableau 10, its light row, and darker extras) for topic ids 0..29.
@@ -124,7 +124,7 @@ def map_hover(papers: pd.DataFrame) -> pd.Series:
     map, and it does not depend on the filters, so the dashboard computes it
     once per run and passes it to every ``topic_map`` call. No abstract is part of it.
     """
-    text = pd.Series([f"<b>{_wrap(t)}</b><br>{esc(d) or 'undated'} · themes: {esc(th) or 'none'}"
+    text = pd.Series([f"<b>{_wrap(isolate(t))}</b><br>{esc(d) or 'undated'} · themes: {esc(th) or 'none'}"
                       for t, d, th in zip(papers["title"].astype(str), papers["date"].fillna("").astype(str),
                                           papers["themes"].fillna("").astype(str), strict=True)],
                      index=papers.index, dtype=object)
@@ -311,7 +311,8 @@ def map_label(topic_id: int, label: str, width: int = 30) -> str:
 
 
 def _short(text: str, width: int = 48) -> str:
-    return textwrap.shorten(text, width=width, placeholder="…") if len(text) > width else text
+    """At most ``width`` characters (a name without spaces is cut too, never reduced to '…')."""
+    return short(text, width)
 
 
 def trend_figure(matrix: pd.DataFrame, labels: dict[str, str], *, kind: str, period: str, measure: str = "count",

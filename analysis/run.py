@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .config import with_overrides
 from .pipeline import STAGES, TOPIC_COLUMNS, BuildResult, Stage, StageProgress, build
-from .rundir import RUN_FILE, Run, check_out_dir, is_run, list_runs, load_run, save_run
+from .rundir import RUN_FILE, DamagedRun, Run, check_out_dir, is_run, list_runs, load_run, save_run
 
-__all__ = ["RUN_FILE", "STAGES", "TOPIC_COLUMNS", "BuildResult", "Run", "Stage", "StageProgress", "build",
+__all__ = ["RUN_FILE", "STAGES", "TOPIC_COLUMNS", "BuildResult", "DamagedRun", "Run", "Stage", "StageProgress", "build",
            "check_out_dir", "is_run", "list_runs", "load_run", "save_run", "with_overrides"]

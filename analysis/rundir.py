@@ -1,7 +1,8 @@
 """Run directories: writing one atomically, reading it back, listing the finished ones.
 
 The run directory is the contract between the CLI and the dashboard:
-papers/topics/trends/skipped as CSV (spreadsheet-safe) and Parquet (exact),
+papers/topics/trends/skipped as CSV (spreadsheet-safe, for people) and
+Parquet (exact, the only copy any reader uses),
 ``run.json`` with inputs, parameters, versions, counts, metrics and timings,
 and under ``model/`` the BERTopic model in safetensors form with the topic
 centroids, and every paper's vector in ``vectors.npy`` (row i is papers' row
@@ -27,8 +28,10 @@ import pandas as pd
 
 from .corpus import CORE_COLUMNS
 from .errors import InputError
-from .export import to_safe_csv
+from .export import to_safe_csv, unescape_cell
+from .run_schema import schema_problem
 from .runlock import RunLock
+from .trends import TREND_COLUMNS, compute_trends
 
 if TYPE_CHECKING:
     from .pipeline import BuildResult
@@ -81,17 +84,56 @@ def _save_locked(result: BuildResult, out: Path, carry: tuple[str, ...],
     return out
 
 
+#: Where each table goes: a spreadsheet-safe CSV for people, and the exact Parquet copy every reader uses.
+TABLE_FILES = {"papers": ("papers.csv", "papers.parquet"), "topics": ("topics.csv", "topics.parquet"),
+               "trends": ("trends.csv", "trends.parquet"), "skipped": ("skipped.csv", "skipped.parquet")}
+TRENDS_FILE, SKIPPED_FILE = TABLE_FILES["trends"][1], TABLE_FILES["skipped"][1]
+
+
+def write_tables(folder: Path, **tables: pd.DataFrame) -> None:
+    """Write each table given (papers=, topics=, trends=, skipped=) as CSV and Parquet into a new run folder.
+
+    The papers' CSV leaves out internal ``_`` columns. Skipped rows are all
+    text, whatever types the readers left in them.
+    """
+    for name, frame in tables.items():
+        csv, parquet = TABLE_FILES[name]
+        if name == "papers":
+            to_safe_csv(frame.drop(columns=[c for c in frame.columns if c.startswith("_")]), folder / csv)
+        else:
+            to_safe_csv(frame, folder / csv)
+        exact = frame.fillna("").astype(str) if name == "skipped" else frame
+        exact.to_parquet(folder / parquet, index=False)
+
+
 def _write_tables(result: BuildResult, folder: Path) -> None:
-    """The CSVs people open (internal ``_`` columns left out) and the exact Parquet frames the dashboard reads."""
-    visible = result.papers.drop(columns=[c for c in result.papers.columns if c.startswith("_")])
-    to_safe_csv(visible, folder / "papers.csv")
-    result.papers.to_parquet(folder / "papers.parquet", index=False)
-    to_safe_csv(result.topics, folder / "topics.csv")
-    result.topics.to_parquet(folder / "topics.parquet", index=False)
-    to_safe_csv(result.trends, folder / "trends.csv")
-    to_safe_csv(result.skipped, folder / "skipped.csv")
+    write_tables(folder, papers=result.papers, topics=result.topics, trends=result.trends, skipped=result.skipped)
     if result.embeddings is not None:
         np.save(folder / VECTORS_FILE, np.ascontiguousarray(result.embeddings, dtype=np.float32))
+
+
+def linked_copy(src: Path, dest: Path, skip: set[str] = frozenset()) -> None:
+    """A new run folder holding the old one's files by hard link (copied where links fail), except ``skip``.
+
+    Nothing in a finished run is ever changed in place, so sharing the data
+    is safe, as long as the files about to be rewritten are in ``skip``:
+    writing through a link would change the live run.
+    """
+    dest.mkdir()
+    for entry in src.iterdir():
+        if entry.name in skip:
+            continue
+        if entry.is_dir():
+            shutil.copytree(entry, dest / entry.name, copy_function=_link_or_copy)
+        else:
+            _link_or_copy(entry, dest / entry.name)
+
+
+def _link_or_copy(src, dest) -> None:
+    try:
+        os.link(src, dest)
+    except OSError:  # another file system, or links not allowed
+        shutil.copy2(src, dest)
 
 
 def load_vectors(path: Path | str, n: int) -> np.ndarray | None:
@@ -163,25 +205,76 @@ def is_run(path: Path) -> bool:
 
 
 def load_run(path: Path | str) -> Run:
-    """Read a run directory (exact Parquet frames, not the escaped CSVs)."""
+    """Read a run directory: the exact Parquet frames (never the escaped CSVs), after checking run.json's schema.
+
+    A folder that holds a ``run.json`` but cannot be read whole raises
+    :class:`DamagedRun` with one line naming the run (not its server path)
+    and what is wrong, so a page can say so and carry on with another run.
+    """
     path = Path(path)
     if not is_run(path):
         raise InputError(f"{path}: not a finished run directory (no {RUN_FILE})")
-    try:
-        meta = json.loads((path / RUN_FILE).read_text())
-        papers = pd.read_parquet(path / "papers.parquet")
-        topics = pd.read_parquet(path / "topics.parquet")
-        trends = pd.read_csv(path / "trends.csv", dtype={"key": str, "label": str}, keep_default_na=False)
-        skipped = pd.read_csv(path / "skipped.csv", dtype=str, keep_default_na=False)
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{path}: damaged run directory ({exc})") from None
+    meta = _read_meta(path)
+    papers = _read_table(path, "papers.parquet", NEEDED_PAPER_COLUMNS)
+    topics = _read_table(path, "topics.parquet", NEEDED_TOPIC_COLUMNS)
     for col in CORE_COLUMNS + ["topic_label", "themes"]:
         papers[col] = papers[col].fillna("").astype(str)
-    trends["complete"] = trends["complete"].astype(str).str.lower().eq("true")
-    for col in ("count", "period_total"):
-        trends[col] = pd.to_numeric(trends[col])
-    trends["share"] = pd.to_numeric(trends["share"])
+    if (path / TRENDS_FILE).is_file():
+        trends = _read_table(path, TRENDS_FILE, TREND_COLUMNS)
+    else:  # a run written before trends had an exact copy: recompute them from the papers, exactly
+        trends = compute_trends(papers)
+    if (path / SKIPPED_FILE).is_file():
+        skipped = _read_table(path, SKIPPED_FILE, ())
+    else:  # the same, for the skipped rows: only their spreadsheet copy exists
+        skipped = _legacy_skipped(path)
     return Run(path=path, papers=papers, topics=topics, trends=trends, skipped=skipped, meta=meta)
+
+
+class DamagedRun(InputError):
+    """A run folder that exists but cannot be read (a file missing, unreadable or not what a build writes)."""
+
+    def __init__(self, path: Path, problem: str):
+        super().__init__(f"run '{Path(path).name}' cannot be read: {problem}")
+
+
+#: What the readers of a run rely on; a file without them is damaged, not a run to half-show.
+NEEDED_PAPER_COLUMNS = ("paper_id", "title", "abstract", "date", "topic_id", "topic_label", "themes", "x", "y")
+NEEDED_TOPIC_COLUMNS = ("topic_id", "topic_label", "size")
+
+
+def _read_meta(path: Path) -> dict:
+    try:
+        meta = json.loads((path / RUN_FILE).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise DamagedRun(path, f"{RUN_FILE} cannot be opened ({exc.strerror or type(exc).__name__})") from None
+    except ValueError as exc:
+        raise DamagedRun(path, f"{RUN_FILE} is not valid JSON ({exc})") from None
+    problem = schema_problem(meta)
+    if problem is not None:
+        raise DamagedRun(path, f"{RUN_FILE} does not match the run schema ({problem})")
+    return meta
+
+
+def _read_table(path: Path, name: str, columns: tuple[str, ...]) -> pd.DataFrame:
+    if not (path / name).is_file():
+        raise DamagedRun(path, f"{name} is missing")
+    try:
+        frame = pd.read_parquet(path / name)
+    except (OSError, ValueError) as exc:  # pyarrow's errors for a truncated or foreign file are among these
+        raise DamagedRun(path, f"{name} is not a readable Parquet file ({type(exc).__name__})") from None
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise DamagedRun(path, f"{name} lacks the column{'s' * (len(missing) > 1)} {', '.join(missing)}")
+    return frame
+
+
+def _legacy_skipped(path: Path) -> pd.DataFrame:
+    """skipped.csv of an older run, with the formula escaping taken off again."""
+    try:
+        frame = pd.read_csv(path / "skipped.csv", dtype=str, keep_default_na=False)
+    except (OSError, ValueError) as exc:
+        raise DamagedRun(path, f"skipped.csv cannot be read ({type(exc).__name__})") from None
+    return frame.map(unescape_cell)
 
 
 def list_runs(root: Path | str) -> list[Path]:

@@ -96,3 +96,31 @@ def arxiv_id_of(value: str, *, whole: bool = False) -> str:
     """
     match = (ARXIV_ID.fullmatch if whole else ARXIV_ID.search)(value or "")
     return match.group(1) if match else ""
+
+
+# --------------------------------------------------------------------------- untrusted text next to the app's own
+#: Unicode first-strong isolate and its closing pop: whatever direction controls a paper's text holds (a
+#: right-to-left override in a title), they end at the closing mark instead of reversing the app's text after it.
+FSI, PDI = "\u2068", "\u2069"
+#: Longest piece of one paper's text the app puts in a label (an expander's title, a hover line); the rest is cut.
+LABEL_CHARS = 160
+
+
+def isolate(text: object) -> str:
+    """``text`` as one bidi-isolated run, for a place where the app's own text (a date, a count) follows it."""
+    return f"{FSI}{text}{PDI}"
+
+
+def short(text: object, limit: int = LABEL_CHARS) -> str:
+    """One line of at most ``limit`` characters, cut at a word boundary with an ellipsis when longer."""
+    flat = " ".join(str(text).split())
+    if len(flat) <= limit:
+        return flat
+    cut = flat[: limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip() + "…"
+
+
+def label_text(text: object, limit: int = LABEL_CHARS) -> str:
+    """Paper or user text as the app labels it: short, then isolated."""
+    return isolate(short(text, limit))

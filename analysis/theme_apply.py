@@ -14,7 +14,6 @@ the new one, never half of each.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import time
 import uuid
@@ -25,8 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .export import to_safe_csv
-from .rundir import RUN_FILE, Run, load_run, recover, swap_into_place
+from .rundir import RUN_FILE, TABLE_FILES, Run, linked_copy, load_run, recover, swap_into_place, write_tables
 from .runlock import RunLock
 from .theme_stats import topic_theme_column
 from .themes import FiledPapers, ThemeSet, embed_texts, file_papers
@@ -128,26 +126,11 @@ def rewrite_run(path: Path, papers: pd.DataFrame, topics: pd.DataFrame, trends: 
     """Replace a run's tables and run.json: write into a hard-linked copy, then swap it in with two renames."""
     path = Path(path).resolve()
     tmp = path.parent / f".{path.name}.tmp-{uuid.uuid4().hex[:8]}"
-    shutil.copytree(path, tmp, copy_function=_link_or_copy)
+    linked_copy(path, tmp, {*TABLE_FILES["papers"], *TABLE_FILES["topics"], *TABLE_FILES["trends"], RUN_FILE})
     try:
-        changed = ["papers.csv", "papers.parquet", "topics.csv", "topics.parquet", "trends.csv", RUN_FILE]
-        for name in changed:  # a hard link shares its data with the live run: unlink, never write through it
-            (tmp / name).unlink(missing_ok=True)
-        visible = papers.drop(columns=[c for c in papers.columns if c.startswith("_")])
-        to_safe_csv(visible, tmp / "papers.csv")
-        papers.to_parquet(tmp / "papers.parquet", index=False)
-        to_safe_csv(topics, tmp / "topics.csv")
-        topics.to_parquet(tmp / "topics.parquet", index=False)
-        to_safe_csv(trends, tmp / "trends.csv")
+        write_tables(tmp, papers=papers, topics=topics, trends=trends)
         (tmp / RUN_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False, default=str))
         swap_into_place(tmp, path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-
-
-def _link_or_copy(src: str, dst: str) -> None:
-    try:
-        os.link(src, dst)
-    except OSError:  # another file system, or links not allowed
-        shutil.copy2(src, dst)

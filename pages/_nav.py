@@ -7,12 +7,14 @@ lists them, named without the "_": such a name must not be a page's.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import streamlit as st
 
 from pages._view import View
 
+_LOG = logging.getLogger("papertopics")
 PAGES_DIR = Path(__file__).resolve().parent
 DATA_PAGE = PAGES_DIR / "data.py"
 #: Session state: the view dashboard.py hands to this script run's page, which takes it.
@@ -37,6 +39,23 @@ def run_page(page, view: View | None) -> None:
     """Run the page st.navigation selected, handing it the view it shows (None: no run is open)."""
     st.session_state[VIEW_KEY] = view
     page.run()
+
+
+def guarded(script, hide_errors: bool) -> None:
+    """Run the app's script; with ``hide_errors`` (shared mode) a failure shows one line, its traceback only logged.
+
+    A visitor of a shared server must never read server paths or source
+    code. st.rerun/st.stop are BaseExceptions and pass through.
+    """
+    if not hide_errors:
+        script()
+        return
+    try:
+        script()
+    except Exception:
+        _LOG.exception("the dashboard failed")
+        st.error("This page failed to show. The details are in the server's log; the other pages and runs still "
+                 "work.", icon=":material/error:")
 
 
 def page_view() -> View | None:

@@ -16,10 +16,14 @@ import streamlit as st
 
 from analysis import plots, query
 from analysis.errors import InputError
-from analysis.run import RUN_FILE, Run, load_run
+from analysis.run import RUN_FILE, DamagedRun, Run, load_run
 
 #: Session state: the folder of the run this session shows.
 RUN_KEY = "run_path"
+#: Session state: runs this session could not read, folder -> the one-line reason (the Data page lists them).
+UNREADABLE = "_unreadable_runs"
+#: Session state: lines for the top of the next page, about the run a link or the session asked for.
+OPEN_NOTES = "_open_notes"
 
 
 @dataclass
@@ -113,6 +117,19 @@ def load(path: Path | str) -> tuple[Run, float]:
             time.sleep(_PAUSE_S)  # caught mid-swap: read the version that landed
     stamp = run_stamp(path)
     return _load(str(Path(path).resolve()), stamp), stamp
+
+
+def note_unreadable(path: Path | str, exc: Exception) -> str:
+    """Remember that a run cannot be read, so no page tries it again, and say so on the next page."""
+    name = Path(path).name
+    reason = str(exc) if isinstance(exc, DamagedRun) else f"run '{name}' cannot be read: {exc}"
+    ss = st.session_state
+    ss.setdefault(UNREADABLE, {})[str(path)] = reason
+    if ss.get(RUN_KEY) == str(path):
+        ss.pop(RUN_KEY)
+    ss.setdefault(OPEN_NOTES, []).append(f"Run '{name}' cannot be read, so another run is shown: the Data page "
+                                         "says why.")
+    return reason
 
 
 def make_view(path: Path | str, filters: query.Filters) -> View:

@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis import query
+from analysis.text import LABEL_CHARS, isolate, label_text
 from pages._view import View
 
 
@@ -83,9 +84,11 @@ def paper_cards(papers: pd.DataFrame, *, key: str, page_size: int = 10) -> None:
     part = papers.iloc[(page - 1) * page_size: page * page_size]
     for row in part.itertuples(index=False):
         title, date = str(row.title), str(row.date) or "undated"
-        with st.expander(f"{markdown_literal(title)} — {date}"):
+        with st.expander(f"{markdown_literal(label_text(title))} — {date}"):
             themes = str(row.themes) or "no theme"
-            st.text(f"{date} · topic: {row.topic_label} · themes: {themes}")
+            st.text(f"{date} · topic: {label_text(row.topic_label)} · themes: {isolate(themes)}")
+            if len(title) > LABEL_CHARS:
+                st.text(title)  # the whole title, in the box, as the label had to cut it
             st.text(str(row.abstract))
             link = query.arxiv_url(row.paper_id, row.url)
             if link:

@@ -17,7 +17,7 @@ from pages._builds import build_target, follow_build
 from pages._flash import flash, show_flash
 from pages._nav import page_view
 from pages._theme_editor import render_theme_editor
-from pages._view import RUN_KEY
+from pages._view import RUN_KEY, UNREADABLE
 from pages._widgets import header, markdown_literal
 
 view = page_view()
@@ -36,6 +36,8 @@ def shown(text) -> str:
 header("Data", "Which papers the dashboard shows: grow the open run with new papers, open another run, or "
        "build a new one from a file or a pasted Daily Papers page with your own themes and settings.")
 show_flash()
+for reason in (ss.get(UNREADABLE) or {}).values():
+    st.error(markdown_literal(shown(reason)), icon=":material/folder_off:")
 if ss.get("_open_error"):
     st.error(markdown_literal(shown(ss.pop("_open_error"))))
 _access.editor_sign_in()
@@ -48,6 +50,7 @@ def open_run(path: str) -> None:
     except InputError as exc:
         ss["_open_error"] = str(exc)
         return
+    (ss.get(UNREADABLE) or {}).pop(str(checked), None)  # try it again: it may have been repaired
     ss[RUN_KEY] = str(checked)
     flash(f"Opened run {markdown_literal(checked.name)}.")
 
@@ -440,6 +443,7 @@ def follow() -> None:
     workspace.forget_build(job)
     ss.pop("_build_out")
     if ok and job.path is not None:
+        (ss.get(UNREADABLE) or {}).pop(str(job.path), None)  # a damaged run rebuilt under its name is whole again
         ss[RUN_KEY] = str(job.path)
         ss.pop("confirm_rebuild", None)
         done = "Rebuilt run {} in place" if in_place else "Built and opened run {}"

@@ -117,7 +117,8 @@ def test_cli_build_of_the_seed_page_writes_a_complete_run_directory(cli_seed_run
     out, proc = cli_seed_run
     assert "Traceback" not in proc.stderr
     assert {p.name for p in out.iterdir()} == {"papers.csv", "papers.parquet", "topics.csv", "topics.parquet",
-                                               "trends.csv", "skipped.csv", "run.json", "model", "vectors.npy"}
+                                               "trends.csv", "trends.parquet", "skipped.csv", "skipped.parquet",
+                                               "run.json", "model", "vectors.npy"}
     assert any(p.suffix == ".safetensors" for p in (out / "model").iterdir())
     assert (out / "model" / "topic_centroids.safetensors").is_file()  # what assign reads
     # no temp folder left behind (the run lock file stays beside the run by design: analysis/runlock.py)

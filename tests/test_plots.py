@@ -52,10 +52,12 @@ def test_map_is_webgl_one_trace_per_topic_with_lean_hover_data(run):
         tid = int(trace.name.split(":")[0])
         assert (by_id.loc[ids[i], "topic_id"] == tid).all() and len(ids[i]) == len(trace.x)
         assert trace.marker.color == plots.topic_colour(tid)
-        # Points carry hover text (starting with the title) but no ids; map_point_ids keeps those on the server.
+        # Points carry hover text (starting with the title, bidi-isolated from the date after it) but no ids;
+        # map_point_ids keeps those on the server.
         assert trace.customdata is None
         first = by_id.loc[ids[i][0]]
-        assert trace.hovertext[0].startswith("<b>" + plots.esc(first["title"].split()[0]))
+        assert trace.hovertext[0].startswith("<b>\u2068" + plots.esc(first["title"].split()[0]))
+        assert "\u2069</b><br>" in trace.hovertext[0]
         assert abs(trace.x[0] - first["x"]) < 1e-3 and abs(trace.y[0] - first["y"]) < 1e-3
         # One trace per topic: its label is written once, in the hover template, not once per point.
         label = run.papers.loc[run.papers["topic_id"] == tid, "topic_label"].iat[0]

@@ -157,8 +157,9 @@ def test_sigkill_while_writing_runs_back_to_back(tmp_path, seed_run):
             run = load_run(out)
             assert run.meta["created"].startswith("save-") and len(run.papers) == 73
             assert len(pd.read_csv(out / "papers.csv")) == 73
-            assert {p.name for p in out.iterdir()} == {"papers.csv", "papers.parquet", "topics.csv",
-                                                       "topics.parquet", "trends.csv", "skipped.csv", "run.json"}
+            assert {p.name for p in out.iterdir()} == {"papers.csv", "papers.parquet", "topics.csv", "topics.parquet",
+                                                       "trends.csv", "trends.parquet", "skipped.csv",
+                                                       "skipped.parquet", "run.json"}
 
 
 def test_two_builds_at_once_sharing_a_cache_match_the_same_builds_run_in_turn(tmp_path, shared_data):

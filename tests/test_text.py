@@ -73,3 +73,15 @@ def test_norm_title():
     assert norm_title("Café") == norm_title("cafe")
     assert norm_title("注意力") == "注意力" and norm_title("ΓΡΑΦΟΣ") == norm_title("γράφος")
     assert norm_title("???") == ""
+
+
+def test_untrusted_text_is_isolated_and_cut_to_a_label():
+    from analysis.text import FSI, LABEL_CHARS, PDI, label_text, short
+
+    evil = "\u202edetaerc"
+    assert label_text(evil) == f"{FSI}{evil}{PDI}"
+    long = " ".join(["word"] * 2000)
+    cut = short(long)
+    assert len(cut) <= LABEL_CHARS and cut.endswith("…") and not cut[:-1].endswith(" ")
+    assert short("x" * 500, 40) == "x" * 39 + "…"  # no space to cut at: a hard cut, never a bare '…'
+    assert short("a\nb  c") == "a b c"

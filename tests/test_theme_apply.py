@@ -55,7 +55,7 @@ def test_apply_refiles_papers_and_keeps_topics_and_map(run_copy, tmp_path, cache
 
 
 def test_a_failed_apply_leaves_the_run_as_it_was(run_copy, cache_dir, monkeypatch):
-    from analysis import theme_apply
+    from analysis import rundir
     from analysis.themes import load_themes
 
     before = (run_copy / "papers.parquet").read_bytes(), (run_copy / "run.json").read_text()
@@ -63,7 +63,7 @@ def test_a_failed_apply_leaves_the_run_as_it_was(run_copy, cache_dir, monkeypatc
     def broken(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(theme_apply, "to_safe_csv", broken)
+    monkeypatch.setattr(rundir, "to_safe_csv", broken)
     with pytest.raises(OSError, match="disk full"):
         apply_themes(run_copy, load_themes(), cache_dir=cache_dir)
     assert ((run_copy / "papers.parquet").read_bytes(), (run_copy / "run.json").read_text()) == before

@@ -9,6 +9,16 @@ from app_support import dashboard_app, page_path
 from streamlit.testing.v1 import AppTest
 
 
+@pytest.fixture(autouse=True)
+def error_details():
+    """Shared mode sets Streamlit's process-wide error display to 'none'; give every test the default back."""
+    import streamlit as st
+
+    before = st.get_option("client.showErrorDetails")
+    yield
+    st.set_option("client.showErrorDetails", before)
+
+
 @pytest.fixture
 def app_env(seed_run, cache_dir, tmp_path, monkeypatch) -> Path:
     """The seed run opens by default; builds go to a fresh runs folder and reuse the test cache."""
