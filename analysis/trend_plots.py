@@ -214,7 +214,9 @@ def share_heatmap(matrix: pd.DataFrame, labels: dict[str, str], *, kind: str, pe
         z = np.clip(np.log2(np.where(ratio > 0, ratio, 2 ** -HEAT_RANGE)), -HEAT_RANGE, HEAT_RANGE)
     fmt = "%b %Y" if period == "month" else "%Y-%m-%d"
     columns = [pd.Timestamp(s).strftime(fmt) + ("*" if p else "") for s, p in zip(matrix.index, partial)]
-    names = [(f"{growth_mark(rows[k])}  " if k in rows else "") + series_name(k, labels, kind, 44) for k in keys]
+    # Row names reach the hover through %{y}: no '%{' of a label may start a placeholder there.
+    names = [_template((f"{growth_mark(rows[k])}  " if k in rows else "") + series_name(k, labels, kind, 44))
+             for k in keys]
     ticks = [-2, -1, 0, 1, 2]
     fig = go.Figure(go.Heatmap(
         z=z, x=list(range(len(columns))), y=names, customdata=np.dstack([shares, ratio]),
