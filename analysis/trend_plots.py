@@ -203,6 +203,8 @@ def share_heatmap(matrix: pd.DataFrame, labels: dict[str, str], *, kind: str, pe
     topics' rises; the hover gives the share itself. Rows follow the growth
     table (emerging on top, fading at the bottom), each label with its growth.
     """
+    if len(matrix) == 1:  # one column would only say "average" everywhere
+        return _single_period_bars(matrix, labels, kind=kind, period=period, measure="share", theme_names=())
     keys = ordered_by_growth([str(k) for k in matrix.columns], growth)
     rows = _growth_rows(growth)
     partial = _partial(matrix, incomplete)
@@ -247,15 +249,22 @@ def share_heatmap(matrix: pd.DataFrame, labels: dict[str, str], *, kind: str, pe
 def _window_brackets(fig: go.Figure, matrix: pd.DataFrame, row: pd.Series) -> None:
     """Brackets over the heatmap's columns: the two windows the growth table compares."""
     starts = list(matrix.index)
-    for side, word in (("before", "before"), ("recent", "last window")):
+    spans = []
+    for side in ("before", "recent"):
         inside = [i for i, s in enumerate(starts) if str(row[f"{side}_from"]) <= s <= str(row[f"{side}_to"])]
-        if not inside:
-            continue
-        x0, x1 = inside[0] - 0.45, inside[-1] + 0.45
-        fig.add_shape(type="line", x0=x0, x1=x1, y0=1.01, y1=1.01, yref="paper", line={"width": 3,
-                                                                                        "color": WINDOW_COLOUR})
-        fig.add_annotation(x=(x0 + x1) / 2, y=1.01, yref="paper", yanchor="bottom", text=word, showarrow=False,
-                           font={"size": 10, "color": WINDOW_COLOUR})
+        if inside:
+            spans.append((inside[0] - 0.45, inside[-1] + 0.45))
+    for (x0, x1), opacity in zip(spans, (0.45, 0.9)):
+        fig.add_shape(type="line", x0=x0, x1=x1, y0=1.01, y1=1.01, yref="paper", opacity=opacity,
+                      line={"width": 3, "color": WINDOW_COLOUR})
+    font = {"size": 10, "color": WINDOW_COLOUR}
+    if len(spans) == 2 and min(x1 - x0 for x0, x1 in spans) >= 2.5:
+        for (x0, x1), word in zip(spans, ("before", "last window")):
+            fig.add_annotation(x=(x0 + x1) / 2, y=1.01, yref="paper", yanchor="bottom", text=word, showarrow=False,
+                               font=font)
+    elif spans:  # too narrow for a word each (many short periods): one label over both
+        fig.add_annotation(x=spans[-1][1], y=1.01, yref="paper", yanchor="bottom", xanchor="right",
+                           text="before · last window", showarrow=False, font=font)
 
 
 def focus_figure(matrix: pd.DataFrame, labels: dict[str, str], focus: str, *, kind: str, period: str,

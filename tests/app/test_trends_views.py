@@ -90,6 +90,8 @@ def test_every_view_renders_a_chart(open_trends, style, trace_type):
     assert fig["data"] and {t.get("type", "scatter") for t in fig["data"]} == {trace_type}
     if style == "heatmap":
         assert len(fig["data"][0]["y"]) == 8 and fig["layout"]["xaxis"]["ticktext"][-1].endswith("*")
+        words = [a["text"] for a in fig["layout"]["annotations"]]
+        assert "before" in words and "last window" in words  # 3-month windows: a word over each
     if style == "area":
         assert all(t.get("stackgroup") == "one" for t in fig["data"])
 
