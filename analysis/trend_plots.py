@@ -113,11 +113,11 @@ def _window_traces(row: pd.Series, **common) -> list[go.Scatter]:
     return out
 
 
-def _shade_partial(fig: go.Figure, incomplete: pd.DataFrame | None, **where) -> None:
+def _shade_partial(fig: go.Figure, incomplete: pd.DataFrame | None) -> None:
     for _, row in (incomplete if incomplete is not None else pd.DataFrame()).iterrows():
         end = pd.Timestamp(row["period_end"]) + pd.Timedelta(days=1)
         fig.add_vrect(x0=pd.Timestamp(row["period_start"]), x1=end, fillcolor=PARTIAL_FILL, opacity=0.45,
-                      line_width=0, layer="below", **where)
+                      line_width=0, layer="below")
 
 
 def _partial_note(period: str, last_date: str | None) -> str:
@@ -156,22 +156,32 @@ def small_multiples(matrix: pd.DataFrame, labels: dict[str, str], *, kind: str, 
     fig = make_subplots(rows=n_rows, cols=n_cols, subplot_titles=titles, shared_xaxes="all",
                         horizontal_spacing=0.045, vertical_spacing=min(0.3, 62 / height) if n_rows > 1 else 0)
     x, partial = _x(matrix), _partial(matrix, incomplete)
+    # Traces, axes and shades in one go each: per-panel add_trace and add_vrect(row="all") cost a second.
+    traces, at_rows, at_cols, shades, axes = [], [], [], [], {}
+    spans = [] if incomplete is None else [(pd.Timestamp(r["period_start"]),
+                                            pd.Timestamp(r["period_end"]) + pd.Timedelta(days=1))
+                                           for _, r in incomplete.iterrows()]
     for i, key in enumerate(keys):
-        where = {"row": i // n_cols + 1, "col": i % n_cols + 1}
         y = matrix[key].to_numpy(dtype=float)
         colour = series_colour(key, kind, theme_names)
-        for trace in _series(x, y, partial, name=series_name(key, labels, kind), colour=colour, measure=measure,
-                             markers=len(matrix) <= 40, showlegend=False, fill=True):
-            fig.add_trace(trace, **where)
+        panel = _series(x, y, partial, name=series_name(key, labels, kind), colour=colour, measure=measure,
+                        markers=len(matrix) <= 40, showlegend=False, fill=True)
         if key in rows and measure == "share":
-            for trace in _window_traces(rows[key]):
-                fig.add_trace(trace, **where)
-        fig.update_yaxes(tickformat=_tickformat(y, measure), rangemode="tozero", nticks=4, gridcolor="#eeeeee",
-                         **where)
+            panel += _window_traces(rows[key])
+        traces += panel
+        at_rows += [i // n_cols + 1] * len(panel)
+        at_cols += [i % n_cols + 1] * len(panel)
+        suffix = "" if i == 0 else str(i + 1)
+        axes[f"yaxis{suffix}"] = {"tickformat": _tickformat(y, measure), "rangemode": "tozero", "nticks": 4,
+                                  "gridcolor": "#eeeeee"}
+        shades += [{"type": "rect", "xref": f"x{suffix}", "yref": f"y{suffix} domain", "x0": x0, "x1": x1,
+                    "y0": 0, "y1": 1, "fillcolor": PARTIAL_FILL, "opacity": 0.45, "line": {"width": 0},
+                    "layer": "below"} for x0, x1 in spans]
+    fig.add_traces(traces, rows=at_rows, cols=at_cols)
     for i in range(len(keys), n_rows * n_cols):  # the last row's empty cells
-        fig.update_xaxes(visible=False, row=i // n_cols + 1, col=i % n_cols + 1)
-        fig.update_yaxes(visible=False, row=i // n_cols + 1, col=i % n_cols + 1)
-    _shade_partial(fig, incomplete, row="all", col="all")
+        suffix = str(i + 1)
+        axes[f"xaxis{suffix}"] = axes[f"yaxis{suffix}"] = {"visible": False}
+    fig.update_layout(shapes=shades, **axes)
     fig.update_xaxes(type="date", showticklabels=True, tickformat="%b %Y" if period == "month" else "%Y-%m-%d",
                      nticks=4, gridcolor="#f4f4f4", range=[x.min() - STEP[period] / 2, x.max() + STEP[period]])
     fig.update_annotations(font={"size": 12})
