@@ -351,20 +351,20 @@ def trend_figure(matrix: pd.DataFrame, labels: dict[str, str], *, kind: str, per
         if style == "area":
             fig.add_trace(go.Scatter(x=x, y=y, name=name, mode="lines", stackgroup="one",
                                      line={"width": 0.5, "color": colour}, legendgroup=str(key),
-                                     hovertemplate=f"{name}<br>%{{x|%Y-%m-%d}}: %{{y}}<extra></extra>"))
+                                     hovertemplate=f"{_template(name)}<br>%{{x|%Y-%m-%d}}: %{{y}}<extra></extra>"))
             continue
         solid = ~is_inc.to_numpy()
         marker_mode = "lines+markers" if len(matrix) <= 60 else "lines"
         fig.add_trace(go.Scatter(x=x[solid], y=y[solid], name=name, mode=marker_mode, legendgroup=str(key),
                                  line={"width": 2, "color": colour},
-                                 hovertemplate=f"{name}<br>%{{x|%Y-%m-%d}}: %{{y}}<extra></extra>"))
+                                 hovertemplate=f"{_template(name)}<br>%{{x|%Y-%m-%d}}: %{{y}}<extra></extra>"))
         if is_inc.any():
             seg_x, seg_y = _partial_segments(x, y, is_inc.tolist())
             fig.add_trace(go.Scatter(x=seg_x, y=seg_y, name=f"{name} (partial period)", mode="lines+markers",
                                      legendgroup=str(key), showlegend=False, connectgaps=False,
                                      line={"width": 2, "color": colour, "dash": "dot"},
                                      marker={"symbol": "circle-open", "size": 8},
-                                     hovertemplate=f"{name}<br>%{{x|%Y-%m-%d}}: %{{y}} (partial period)"
+                                     hovertemplate=f"{_template(name)}<br>%{{x|%Y-%m-%d}}: %{{y}} (partial period)"
                                                    "<extra></extra>"))
     for key, when in (births or {}).items():
         if key in matrix.columns and (matrix[key].to_numpy() > 0).any():
@@ -374,7 +374,7 @@ def trend_figure(matrix: pd.DataFrame, labels: dict[str, str], *, kind: str, per
                 x=[x.iat[first]], y=[matrix[key].iat[first]], mode="markers", legendgroup=str(key), showlegend=False,
                 name=f"{name} (born)", marker={"symbol": "star", "size": 15, "color": topic_colour(int(key)),
                                                "line": {"width": 1, "color": "#1a1a1a"}},
-                hovertemplate=f"{name}<br>new topic, born in the refit of {esc(when)}<extra></extra>"))
+                hovertemplate=f"{_template(name)}<br>new topic, born in the refit of {esc(when)}<extra></extra>"))
     if starts_incomplete and incomplete is not None:
         for _, row in incomplete.iterrows():
             end = pd.Timestamp(row["period_end"]) + pd.Timedelta(days=1)

@@ -338,6 +338,15 @@ def test_focus_figure_colours_one_topic_and_greys_the_rest(months):
     assert plain.layout.yaxis.title.text == "papers per month"
 
 
+def test_lines_and_areas_keep_labels_out_of_hover_placeholders(months):
+    counts = query.trend_matrix(months["trends"], months["trends"], period="month", kind="topic", keys=months["keys"])
+    for style in ("lines", "area"):
+        fig = trend_plots.trend_figure(counts, months["labels"], kind="topic", period="month", style=style,
+                                       incomplete=months["partial"])
+        zero = [str(t.hovertemplate) for t in fig.data if str(t.hovertemplate).startswith("0: ")]
+        assert zero and all(h.startswith("0: &lt;img src=x onerror=alert(1)&gt; % {y}") for h in zero)
+
+
 def test_trend_views_of_a_single_period_are_bars(run):
     wide = query.trend_matrix(run.trends, run.trends, period="day", kind="topic")
     for view in (trend_plots.small_multiples(wide, {}, kind="topic", period="day"),
