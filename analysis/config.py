@@ -136,6 +136,28 @@ class TopicConfig:
 
 
 @dataclass(frozen=True)
+class TrendConfig:
+    """How the Trends page measures which topics emerge and which fade (:func:`analysis.trends.growth`).
+
+    Growth compares a topic's share of all papers in the last ``window``
+    complete periods with its share in the ``window`` periods before: one
+    quiet or noisy period moves a pooled share little, and shares do not
+    fall for every topic when the corpus as a whole has a quieter month.
+    A topic needs ``min_count`` papers in the two windows together, so 1 -> 3
+    papers is not the fastest rise of the corpus.
+    """
+
+    window_days: int = 7
+    window_weeks: int = 4
+    window_months: int = 3
+    min_count: int = 10
+
+    def window(self, period: str) -> int:
+        """Periods per window for ``day``, ``week`` or ``month``."""
+        return {"day": self.window_days, "week": self.window_weeks, "month": self.window_months}[period]
+
+
+@dataclass(frozen=True)
 class BuildConfig:
     """Everything that determines a run's result."""
 

@@ -3,7 +3,7 @@
 Paper text reaches the browser only through these figures' data, and Plotly
 renders a small HTML subset in hover labels, legends and annotations. So
 every text that comes from a paper or a user (titles, labels, theme names) is
-HTML-escaped here; Plotly shows the escaped entities as the literal
+HTML-escaped here and in :mod:`analysis.trend_plots`; Plotly shows the escaped entities as the literal
 characters, and no tag from a paper ever becomes an element.
 
 Colours are a pure function of the topic id (and of a theme's position in
@@ -313,124 +313,6 @@ def map_label(topic_id: int, label: str, width: int = 30) -> str:
 def _short(text: str, width: int = 48) -> str:
     """At most ``width`` characters (a name without spaces is cut too, never reduced to '…')."""
     return short(text, width)
-
-
-def trend_figure(matrix: pd.DataFrame, labels: dict[str, str], *, kind: str, period: str, measure: str = "count",
-                 style: str = "lines", incomplete: pd.DataFrame | None = None,
-                 theme_names: list[str] | tuple[str, ...] = (), last_date: str | None = None,
-                 births: dict[str, str] | None = None) -> go.Figure:
-    """Counts or shares per period, as lines or stacked areas, one series per topic or theme.
-
-    The incomplete trailing period (the data stop inside it) is shaded and
-    its line segment dotted, so a half-finished week is not read as a drop.
-    A topic keeps its id across additions and refits, so its series is one
-    line; ``births`` (key -> date of the refit that created the topic) puts a
-    star on its first period with papers.
-    """
-    if len(matrix) == 1:
-        return _single_period_bars(matrix, labels, kind=kind, period=period, measure=measure,
-                                   theme_names=theme_names)
-    fig = go.Figure()
-    x = pd.to_datetime(pd.Series(matrix.index, dtype=str))
-    starts_incomplete = set(incomplete["period_start"]) if incomplete is not None and len(incomplete) else set()
-    is_inc = pd.Series([s in starts_incomplete for s in matrix.index])
-    for key in matrix.columns:
-        colour = topic_colour(int(key)) if kind == "topic" else theme_colour(str(key), theme_names)
-        name = esc(_short(labels.get(str(key), str(key)), 40))
-        if kind == "topic":
-            name = f"{key}: {name}"
-        y = matrix[key].to_numpy()
-        if style == "area":
-            fig.add_trace(go.Scatter(x=x, y=y, name=name, mode="lines", stackgroup="one",
-                                     line={"width": 0.5, "color": colour}, legendgroup=str(key),
-                                     hovertemplate=f"{name}<br>%{{x|%Y-%m-%d}}: %{{y}}<extra></extra>"))
-            continue
-        solid = ~is_inc.to_numpy()
-        marker_mode = "lines+markers" if len(matrix) <= 60 else "lines"
-        fig.add_trace(go.Scatter(x=x[solid], y=y[solid], name=name, mode=marker_mode, legendgroup=str(key),
-                                 line={"width": 2, "color": colour},
-                                 hovertemplate=f"{name}<br>%{{x|%Y-%m-%d}}: %{{y}}<extra></extra>"))
-        if is_inc.any():
-            seg_x, seg_y = _partial_segments(x, y, is_inc.tolist())
-            fig.add_trace(go.Scatter(x=seg_x, y=seg_y, name=f"{name} (partial period)", mode="lines+markers",
-                                     legendgroup=str(key), showlegend=False, connectgaps=False,
-                                     line={"width": 2, "color": colour, "dash": "dot"},
-                                     marker={"symbol": "circle-open", "size": 8},
-                                     hovertemplate=f"{name}<br>%{{x|%Y-%m-%d}}: %{{y}} (partial period)"
-                                                   "<extra></extra>"))
-    for key, when in (births or {}).items():
-        if key in matrix.columns and (matrix[key].to_numpy() > 0).any():
-            first = int((matrix[key].to_numpy() > 0).argmax())
-            name = f"{key}: {esc(_short(labels.get(str(key), str(key)), 40))}"
-            fig.add_trace(go.Scatter(
-                x=[x.iat[first]], y=[matrix[key].iat[first]], mode="markers", legendgroup=str(key), showlegend=False,
-                name=f"{name} (born)", marker={"symbol": "star", "size": 15, "color": topic_colour(int(key)),
-                                               "line": {"width": 1, "color": "#1a1a1a"}},
-                hovertemplate=f"{name}<br>new topic, born in the refit of {esc(when)}<extra></extra>"))
-    if starts_incomplete and incomplete is not None:
-        for _, row in incomplete.iterrows():
-            end = pd.Timestamp(row["period_end"]) + pd.Timedelta(days=1)
-            fig.add_vrect(x0=pd.Timestamp(row["period_start"]), x1=end, fillcolor="#f0e6c8", opacity=0.45,
-                          line_width=0, layer="below")
-        note = "partial period" + (f" (data end {last_date})" if last_date else "")
-        fig.add_annotation(x=pd.Timestamp(incomplete["period_start"].iat[-1]), y=1.0, yref="paper",
-                           text=note, showarrow=False, xanchor="right", yanchor="bottom", font={"size": 11})
-    unit = {"day": "day", "week": "week", "month": "month"}[period]
-    ytitle = f"share of all papers per {unit}" if measure == "share" else f"papers per {unit}"
-    xaxis = {"title": f"{unit} starting", "gridcolor": "#f4f4f4", "type": "date",
-             "tickformat": "%b %Y" if period == "month" else "%Y-%m-%d"}
-    step = {"day": pd.Timedelta(days=1), "week": pd.Timedelta(days=7), "month": pd.Timedelta(days=31)}[period]
-    if len(matrix) == 2:
-        # Two periods: pad the axis by a period each side, or Plotly zooms in to hours.
-        xaxis.update(range=[x.min() - step, x.max() + step], dtick={"day": 86400000, "week": 7 * 86400000,
-                                                                      "month": "M1"}[period])
-    elif len(matrix):
-        xaxis.update(range=[x.min() - step / 2, x.max() + step])
-    yaxis = {"title": ytitle, "tickformat": ".0%" if measure == "share" else ",d", "gridcolor": "#eeeeee",
-             "rangemode": "tozero"}
-    if measure != "share" and matrix.size and float(matrix.to_numpy().max()) <= 6:
-        yaxis["dtick"] = 1  # whole papers: no 0.5 ticks rounded into repeated labels
-    fig.update_layout(
-        height=460, margin={"l": 10, "r": 10, "t": 30, "b": 10}, hovermode="closest", plot_bgcolor="white",
-        yaxis=yaxis,
-        xaxis=xaxis, legend={"font": {"size": 11}},
-    )
-    return fig
-
-
-def _single_period_bars(matrix: pd.DataFrame, labels: dict[str, str], *, kind: str, period: str, measure: str,
-                        theme_names) -> go.Figure:
-    """All papers in one period: a line has nothing to connect, so one bar per topic or theme."""
-    keys = list(matrix.columns)
-    names = [(f"{k}: " if kind == "topic" else "") + esc(_short(labels.get(str(k), str(k)), 40)) for k in keys]
-    colours = [topic_colour(int(k)) if kind == "topic" else theme_colour(str(k), theme_names) for k in keys]
-    values = matrix.iloc[0].to_numpy()
-    fig = go.Figure(go.Bar(x=names, y=values, marker_color=colours,
-                           hovertemplate="%{x}: %{y}<extra></extra>"))
-    unit = "share of all papers" if measure == "share" else "papers"
-    fig.update_layout(height=420, margin={"l": 10, "r": 10, "t": 30, "b": 10}, plot_bgcolor="white",
-                      title={"text": f"{unit} in the {period} starting {matrix.index[0]}", "font": {"size": 13}},
-                      yaxis={"title": unit, "tickformat": ".0%" if measure == "share" else ",d",
-                             "gridcolor": "#eeeeee", "rangemode": "tozero"},
-                      xaxis={"title": kind, "tickangle": -20})
-    return fig
-
-
-def _partial_segments(x: pd.Series, y, partial: list[bool]) -> tuple[list, list]:
-    """Dotted pieces: each partial point joined to its complete neighbours, pieces split by gaps."""
-    keep: set[int] = set()
-    for i, p in enumerate(partial):
-        if p:
-            keep.update(j for j in (i - 1, i, i + 1) if 0 <= j < len(partial))
-    xs, ys, prev = [], [], None
-    for i in sorted(keep):
-        if prev is not None and i != prev + 1:
-            xs.append(None)
-            ys.append(None)
-        xs.append(x.iat[i])
-        ys.append(y[i])
-        prev = i
-    return xs, ys
 
 
 def keyword_figure(presence: pd.DataFrame, topic_id: int) -> go.Figure:

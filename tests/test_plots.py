@@ -8,8 +8,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from analysis import export, plots, query
-from analysis.trends import compute_trends
+from analysis import export, plots, query, trend_plots
+from analysis.trends import compute_trends, growth
 
 IMG = "<img src=x onerror=alert(1)>"
 BREAKOUT = "</script><script>alert(2)</script>"
@@ -143,13 +143,14 @@ def test_trend_figure_marks_partial_periods_and_carries_units(run):
     partial = query.incomplete_periods(full, "week", first_date="2025-03-05")
     assert len(partial) == 2  # starts on a Wednesday, ends on a Thursday
     labels = dict(zip(full["key"], full["label"], strict=True))
-    fig = plots.trend_figure(wide, labels, kind="topic", period="week", incomplete=partial, last_date="2025-04-03")
+    fig = trend_plots.trend_figure(wide, labels, kind="topic", period="week", incomplete=partial,
+                                   last_date="2025-04-03")
     dotted = [t for t in fig.data if t.line.dash == "dot"]
     assert len(dotted) == len(wide.columns)
     assert len(fig.layout.shapes) == 2 and fig.layout.yaxis.title.text == "papers per week"
     solid = [t for t in fig.data if t.line.dash != "dot"]
     assert all(len(t.x) == len(wide) - 2 for t in solid)
-    share = plots.trend_figure(wide, labels, kind="topic", period="week", measure="share", style="area")
+    share = trend_plots.trend_figure(wide, labels, kind="topic", period="week", measure="share", style="area")
     assert share.layout.yaxis.tickformat == ".0%" and all(t.stackgroup == "one" for t in share.data)
 
 
@@ -158,7 +159,7 @@ def test_single_period_trend_is_a_bar_per_topic(run):
     wide = query.trend_matrix(full, full, period="day", kind="topic")
     assert len(wide) == 1  # the seed page is one day
     labels = dict(zip(full["key"], full["label"], strict=True))
-    fig = plots.trend_figure(wide, labels, kind="topic", period="day")
+    fig = trend_plots.trend_figure(wide, labels, kind="topic", period="day")
     assert len(fig.data) == 1 and isinstance(fig.data[0], go.Bar)
     assert list(fig.data[0].y) == wide.iloc[0].tolist()
     assert list(fig.data[0].marker.color) == [plots.topic_colour(int(k)) for k in wide.columns]
@@ -234,10 +235,123 @@ def test_trend_figure_stars_a_topic_born_in_a_refit(run):
     trends = compute_trends(papers)
     keys = query.top_keys(trends, period="week", kind="topic", n=3)
     matrix = query.trend_matrix(trends, trends, period="week", kind="topic", keys=keys)
-    fig = plots.trend_figure(matrix, {}, kind="topic", period="week", births={keys[1]: "2026-07-08"})
+    fig = trend_plots.trend_figure(matrix, {}, kind="topic", period="week", births={keys[1]: "2026-07-08"})
     stars = [t for t in fig.data if t.marker is not None and t.marker.symbol == "star"]
     assert len(stars) == 1 and "born in the refit of 2026-07-08" in stars[0].hovertemplate
     first = int((matrix[keys[1]].to_numpy() > 0).argmax())
     assert stars[0].y[0] == matrix[keys[1]].iat[first]
-    assert not [t for t in plots.trend_figure(matrix, {}, kind="topic", period="week").data
+    assert not [t for t in trend_plots.trend_figure(matrix, {}, kind="topic", period="week").data
                 if t.marker is not None and t.marker.symbol == "star"]
+
+
+@pytest.fixture(scope="module")
+def months(run):
+    """The seed papers spread over 2025-01-15 .. 2025-09-14 (both ends partial months); topic 0's papers
+    all fall in the last complete months, so it is the one that emerges."""
+    papers = run.papers.copy().reset_index(drop=True)
+    days = pd.date_range("2025-01-15", "2025-09-14", freq="D").strftime("%Y-%m-%d").tolist()
+    others = papers.index[papers["topic_id"] != 0]
+    papers.loc[others, "date"] = [days[i * 7 % len(days)] for i in range(len(others))]
+    late = [d for d in days if "2025-06-01" <= d <= "2025-08-31"]
+    zero = papers.index[papers["topic_id"] == 0]
+    papers.loc[zero, "date"] = [late[i * 5 % len(late)] for i in range(len(zero))]
+    papers.loc[zero[0], "topic_label"] = f"{IMG} %{{y}} =SUM(A1)"  # markup, a template placeholder, a formula
+    papers["topic_label"] = papers.groupby("topic_id")["topic_label"].transform("first")
+    trends = compute_trends(papers)
+    keys = [str(k) for k in sorted(papers["topic_id"].unique()) if k >= 0]
+    return {"trends": trends, "labels": dict(zip(trends["key"], trends["label"], strict=True)), "keys": keys,
+            "partial": query.incomplete_periods(trends, "month", first_date="2025-01-15"),
+            "growth": growth(trends, period="month", kind="topic", window=2, min_count=1)}
+
+
+def _hostile_text_is_escaped(fig) -> None:
+    """No tag from a label in any text, and no placeholder from a label in a hover template (or in the
+    heatmap's row names, which reach its hover through %{y})."""
+    templates = [str(t.hovertemplate) for t in fig.data] + [str(t.y) for t in fig.data if t.type == "heatmap"]
+    texts = [a.text for a in fig.layout.annotations] + [str(fig.layout.title.text)] + templates
+    assert not [t for t in texts if "<img" in t]
+    assert not [t for t in templates if "%{y} =SUM" in t]
+    assert any("&lt;img src=x onerror=alert(1)&gt;" in t for t in texts)
+
+
+def test_small_multiples_one_panel_per_topic_emerging_first_with_the_growth_measure(months):
+    share = query.trend_matrix(months["trends"], months["trends"], period="month", kind="topic", measure="share",
+                               keys=months["keys"])
+    g = months["growth"]
+    assert g["key"].iat[0] == "0" and g["trend"].iat[0] == "emerging"
+    fig = trend_plots.small_multiples(share, months["labels"], kind="topic", period="month", measure="share",
+                                      incomplete=months["partial"], growth=g, last_date="2025-09-14")
+    titles = [a.text for a in fig.layout.annotations][:-1]  # one per panel, then the note on top
+    assert len(titles) == len(months["keys"])
+    assert titles[0].startswith(f"<b>{trend_plots.growth_mark(g.iloc[0])}</b>") and "0: " in titles[0]
+    assert "↑" in titles[0] and "↓" in titles[len(g) - 1]  # fading topics come last
+    # Every panel: the solid line on complete months, dotted pieces at both partial months, two window bars.
+    panels = {t.xaxis for t in fig.data}
+    assert len(panels) == len(months["keys"])
+    bars = [t for t in fig.data if t.name and t.name.startswith("share over")]
+    assert len(bars) == 2 * len(g)
+    first = [t for t in fig.data if t.xaxis == "x" and not (t.name or "").startswith("share over")]
+    assert [t.line.dash for t in first] == [None, "dot"] and len(first[0].x) == len(share) - 2
+    recent = next(t for t in bars if t.xaxis == "x" and "last window" in t.name)
+    assert recent.y[0] == pytest.approx(g["recent_share"].iat[0])
+    assert len(fig.layout.shapes) == 2 * len(months["keys"])  # both partial months shaded in every panel
+    assert "partial month" in fig.layout.annotations[-1].text
+    _hostile_text_is_escaped(fig)
+
+
+def test_share_heatmap_rows_follow_growth_coloured_against_each_topics_own_average(months):
+    share = query.trend_matrix(months["trends"], months["trends"], period="month", kind="topic", measure="share",
+                               keys=months["keys"])
+    g = months["growth"]
+    fig = trend_plots.share_heatmap(share, months["labels"], kind="topic", period="month",
+                                    incomplete=months["partial"], growth=g, last_date="2025-09-14")
+    heat = fig.data[0]
+    assert heat.y[0].startswith(trend_plots.growth_mark(g.iloc[0])) and "0: " in heat.y[0]
+    assert len(heat.y) == len(months["keys"]) and len(heat.x) == len(share)
+    # Topic 0 has no paper before June: far below its own average there, above it in the summer.
+    row = list(heat.z[0])
+    june = list(share.index).index("2025-06-01")
+    assert row[1] == -trend_plots.HEAT_RANGE and row[june] > 0
+    assert heat.customdata[0][june][0] == pytest.approx(share.loc["2025-06-01", "0"])
+    assert fig.layout.xaxis.ticktext[0].endswith("*") and fig.layout.xaxis.ticktext[-1].endswith("*")
+    assert sum(s.type == "rect" for s in fig.layout.shapes) == 2  # the two partial months washed out
+    # Brackets over the two windows the table compares; two months each is too narrow for a word each.
+    assert sum(s.type == "line" and s.yref == "paper" for s in fig.layout.shapes) == 2
+    assert [a.text for a in fig.layout.annotations if "window" in a.text] == ["before · last window"]
+    _hostile_text_is_escaped(fig)
+
+
+def test_focus_figure_colours_one_topic_and_greys_the_rest(months):
+    share = query.trend_matrix(months["trends"], months["trends"], period="month", kind="topic", measure="share",
+                               keys=months["keys"])
+    fig = trend_plots.focus_figure(share, months["labels"], "0", kind="topic", period="month", measure="share",
+                                   incomplete=months["partial"], growth=months["growth"], last_date="2025-09-14")
+    coloured = [t for t in fig.data if t.line.color not in (trend_plots.OTHERS_COLOUR, trend_plots.WINDOW_COLOUR)]
+    assert {t.line.color for t in coloured} == {plots.topic_colour(0)} and coloured[0].line.width == 3.5
+    greys = [t for t in fig.data if t.line.color == trend_plots.OTHERS_COLOUR and t.line.dash != "dot"]
+    assert len(greys) == len(months["keys"]) - 1
+    assert fig.data[-1].line.color == trend_plots.WINDOW_COLOUR  # the chosen topic and its bars drawn on top
+    assert "(emerging)" in fig.layout.title.text
+    _hostile_text_is_escaped(fig)
+    counts = query.trend_matrix(months["trends"], months["trends"], period="month", kind="topic", keys=months["keys"])
+    plain = trend_plots.focus_figure(counts, months["labels"], "1", kind="topic", period="month", measure="count",
+                                     growth=months["growth"])
+    assert not [t for t in plain.data if (t.name or "").startswith("share over")]  # window bars are shares
+    assert plain.layout.yaxis.title.text == "papers per month"
+
+
+def test_lines_and_areas_keep_labels_out_of_hover_placeholders(months):
+    counts = query.trend_matrix(months["trends"], months["trends"], period="month", kind="topic", keys=months["keys"])
+    for style in ("lines", "area"):
+        fig = trend_plots.trend_figure(counts, months["labels"], kind="topic", period="month", style=style,
+                                       incomplete=months["partial"])
+        zero = [str(t.hovertemplate) for t in fig.data if str(t.hovertemplate).startswith("0: ")]
+        assert zero and all(h.startswith("0: &lt;img src=x onerror=alert(1)&gt; % {y}") for h in zero)
+
+
+def test_trend_views_of_a_single_period_are_bars(run):
+    wide = query.trend_matrix(run.trends, run.trends, period="day", kind="topic")
+    for view in (trend_plots.small_multiples(wide, {}, kind="topic", period="day"),
+                 trend_plots.focus_figure(wide, {}, wide.columns[0], kind="topic", period="day"),
+                 trend_plots.share_heatmap(wide, {}, kind="topic", period="day")):
+        assert len(view.data) == 1 and isinstance(view.data[0], go.Bar)

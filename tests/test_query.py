@@ -190,7 +190,7 @@ def test_selected_ids_read_plotly_selection_points(run):
 def test_growth_on_filtered_trends_ignores_the_partial_last_week(dated):
     full = compute_trends(dated)
     table = growth(query.filtered_trends(dated, full), period="week", kind="topic", min_count=1)
-    assert len(table) and (table["last_period"] < "2025-04-07").all()
+    assert len(table) and (table["recent_to"] < "2025-04-07").all()
 
 
 def test_theme_counts_follow_the_run_order(run):
