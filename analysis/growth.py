@@ -28,7 +28,7 @@ from .corpus import CORE_COLUMNS, RESULT_COLUMNS, SKIPPED_COLUMNS, Corpus, load_
 from .edits import EDITS_FILE, curate, fitted_view
 from .identity import NOISE, Matching, centroid_map, lineage_start, match_topics
 from .novelty import NoveltyModel, pile_up
-from .placement import map_positions, nearest_centroid
+from .placement import map_positions, nearest_centroid, neighbour_topics
 from .runlock import DEFAULT_TIMEOUT_S, RunLock
 from .themes import file_papers, load_themes, themes_from_run
 
@@ -191,7 +191,8 @@ def add_papers(run_dir: Path | str, inputs: list[str | Path], *, cache_dir: Path
         if model is None:  # a run with no topic at all: everything stays in -1
             topic, score, novel = np.full(len(fresh), NOISE), np.zeros(len(fresh)), np.ones(len(fresh), bool)
         else:
-            (topic, score), novel = model.nearest(new_vecs), model.novel(new_vecs)
+            topic = neighbour_topics(new_vecs, old_vecs[fitted], papers["topic_id"].to_numpy()[fitted])
+            score, novel = model.fit_scores(new_vecs, topic), model.novel(new_vecs)
         labels = dict(zip(run.topics["topic_id"].astype(int), run.topics["topic_label"]))
         xy = map_positions(new_vecs, old_vecs, papers[["x", "y"]].to_numpy(dtype=np.float32))
         themes = themes_from_run(meta) or load_themes(None)

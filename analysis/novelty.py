@@ -83,6 +83,13 @@ class NoveltyModel:
         best = sims.argmax(axis=1)
         return self.ids_[best], sims[np.arange(len(sims)), best]
 
+    def fit_scores(self, embeddings: np.ndarray, topics) -> np.ndarray:
+        """Each vector's cosine to the centroid of the topic it was given (0 for a topic without one)."""
+        sims = self.similarities(embeddings)
+        col = {int(t): i for i, t in enumerate(self.ids_)}
+        idx = np.array([col.get(int(t), -1) for t in topics], dtype=int)
+        return np.where(idx >= 0, sims[np.arange(len(sims)), np.maximum(idx, 0)], 0.0)
+
     def novel(self, embeddings: np.ndarray) -> np.ndarray:
         """True where the paper clears no topic's threshold: it fits none of them well."""
         return (self.similarities(embeddings) < self.thresholds_[None, :]).all(axis=1)

@@ -15,7 +15,7 @@ base run, the following days are added one by one.
    topic at add time is the one the refit gives them (matched ids), and the
    precision of the ``novel`` flag (novel papers the refit puts in a topic
    that did not exist before).
-Figures go to docs/identity.md by hand; results are printed.
+Results are printed and written to bench/results/ (docs/identity.md links the latest).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+from _measure import record_results
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -65,6 +66,7 @@ def main() -> int:
     ap.add_argument("--days", type=int, default=20)
     ap.add_argument("--seed", type=int, default=42)
     args = ap.parse_args()
+    record_results("bench_growth")
 
     from analysis.growth import add_papers, refit_run
     from analysis.rundir import load_run
