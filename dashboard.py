@@ -28,7 +28,7 @@ from pages._nav import page_list, run_page
 from pages._view import RUN_KEY, load, make_view
 from pages._widgets import markdown_literal
 
-st.set_page_config(page_title="Paper topics", page_icon=":material/hub:", layout="wide")
+st.set_page_config(page_title="Paper topics", page_icon="🗺️", layout="wide")
 
 
 def _run_from_url() -> Path | None:
