@@ -28,7 +28,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .config import DEFAULT_THEMES, BuildConfig, default_cache_dir, model_cache_dir, shipped_embedding_dirs
+from .config import (
+    DEFAULT_THEMES,
+    BuildConfig,
+    default_cache_dir,
+    model_cache_dir,
+    shipped_embedding_dirs,
+    shipped_reduction_dirs,
+)
 from .corpus import PAPER_COLUMNS, Corpus, load_corpus
 from .embed import EmbeddingCache, EmbeddingPlan, SentenceEmbedder, embed_with_cache
 from .engines import LocalEngine
@@ -230,7 +237,8 @@ def _reduce(b: _Build) -> None:
     b.say("reducing dimensions (UMAP)")
     # Fit on everything, or on a date-stratified sample of a very large corpus.
     b.fit_idx = fit_sample_indices(b.papers["date"], b.config.fit_sample, b.config.seed)
-    b.reducer = Reducer(b.config.reduce, seed=b.config.seed, cache=ReductionCache(b.cache_dir))
+    cache = ReductionCache(b.cache_dir, extra_dirs=shipped_reduction_dirs())
+    b.reducer = Reducer(b.config.reduce, seed=b.config.seed, cache=cache)
     b.reduced = b.reducer.cluster_space(b.fit_embeddings)
 
 
