@@ -23,7 +23,9 @@ from analysis import query, workspace
 from analysis.config import DEMO_CORPUS, BuildConfig, default_runs_dir
 from analysis.errors import InputError
 from analysis.run import is_run
+from pages._access import share
 from pages._builds import build_target, follow_build
+from pages._first_steps import first_start_note, show_first_steps
 from pages._nav import page_list, run_page
 from pages._view import RUN_KEY, load, make_view
 from pages._widgets import markdown_literal
@@ -82,12 +84,10 @@ def open_run() -> Path | str | None:
 
 
 def build_demo_page() -> None:
-    """First start: build the demo run (shipped vectors make this a minute or two of UMAP and clustering)."""
+    """First start: build the demo run (its vectors, keyword vectors and UMAP results ship in data/: ~30 s)."""
     out = (default_runs_dir() / workspace.DEMO_NAME).resolve()
     st.title("Paper topics")
-    st.write(f"First start: building the demo run from **{DEMO_CORPUS.name}** (9,877 Hugging Face Daily "
-             "Papers, 2024–2026) into `" + str(out).replace("`", "'") + "`. This happens once and takes "
-             "a few minutes on a small machine; later starts open in seconds.")
+    st.write(first_start_note(out, shared=share().shared))
     job = workspace.running_build(out) or workspace.start_build(
         out, build_target([DEMO_CORPUS], BuildConfig(), None, out))
     ok = follow_build(job, "Building the demo run")
@@ -267,4 +267,5 @@ else:
     page = st.navigation(page_list(), position="top")
     view = make_view(run_path, sidebar_filters(run_path))
     sync_run_param(run_path)
+    show_first_steps(page, view)
 run_page(page, view)
