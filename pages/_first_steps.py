@@ -20,7 +20,6 @@ from pages._widgets import markdown_literal
 
 DONE_KEY = "_first_steps_done"
 PAGE_KEY = "_first_steps_page"
-SHOWN_KEY = "_first_steps_shown"
 #: The map's drawing controls (pages/map.py) and their defaults: changing one is acting.
 _MAP_DEFAULTS = {"map_colour": "topic", "map_labels": True}
 
@@ -58,21 +57,14 @@ def _dismiss() -> None:
     st.session_state[DONE_KEY] = True
 
 
-def hint_shown() -> bool:
-    """Whether this script run shows the hint: the map page gives its height back to the map once it is gone."""
-    return bool(st.session_state.get(SHOWN_KEY))
-
-
 def show_first_steps(page, view: View | None) -> None:
     """The hint above the page on a session's first open of a run, until the user acts."""
     ss = st.session_state
-    ss[SHOWN_KEY] = False
     if view is None or ss.get(DONE_KEY):
         return
     if _acted(page, view):
         ss[DONE_KEY] = True
         return
-    ss[SHOWN_KEY] = True
     text, close = st.columns([30, 1], vertical_alignment="center")
     text.info(hint_text(view), icon=":material/explore:")
     close.button("✕", key="first_steps_close", on_click=_dismiss, help="Hide this hint", type="tertiary")

@@ -3,14 +3,15 @@
 import streamlit as st
 
 from analysis import export, plots, query
-from pages import _curate, _first_steps
+from pages import _curate
 from pages._nav import current_view
 from pages._view import map_figure, map_point_ids
 from pages._widgets import empty_state, filter_note, paper_table
 
-#: Tall enough to fill a 1400x900 screen below the page's one row of title and controls, with the first-steps
-#: hint above them and without it.
-MAP_HEIGHT, MAP_HEIGHT_WITH_HINT = 610, 520
+#: All of the map on a 1400x900 screen below the page's row of title and controls and the first-steps hint.
+#: One height whether the hint shows or not: a chart whose height changes loses the box the user just drew
+#: (the hint goes with that very selection).
+MAP_HEIGHT = 520
 
 view = current_view()
 grown = bool((plots.added_numbers(view.run.papers) > 0).any())
@@ -47,9 +48,8 @@ if not empty_state(view):
         st.caption(f"With more than {plots.MAP_HOVER_LIMIT:,} papers on the map, hovering names the topic only: "
                    "filter (sidebar) or select papers with the box or lasso to see titles.")
     fig = map_figure(view.path, view.stamp, view.filters, colour_by, show_labels, show_context)
-    height = MAP_HEIGHT_WITH_HINT if _first_steps.hint_shown() else MAP_HEIGHT
     event = st.plotly_chart(fig, key="map", on_select="rerun", selection_mode=("box", "lasso"), width="stretch",
-                            height=height, config={"displaylogo": False, "scrollZoom": True})
+                            height=MAP_HEIGHT, config={"displaylogo": False, "scrollZoom": True})
     trace_ids = map_point_ids(view.path, view.stamp, view.filters, colour_by, show_context)
     ids = query.selected_ids(event.selection.points if event else [], trace_ids)
     chosen = view.papers[view.papers["paper_id"].isin(ids)]
