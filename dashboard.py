@@ -25,11 +25,12 @@ from analysis.errors import InputError
 from analysis.run import is_run
 from pages._access import share
 from pages._builds import build_target, follow_build
+from pages._first_steps import first_start_note, show_first_steps
 from pages._nav import guarded, page_list, run_page
 from pages._view import OPEN_NOTES, RUN_KEY, UNREADABLE, load, make_view, note_unreadable
 from pages._widgets import markdown_literal
 
-st.set_page_config(page_title="Paper topics", page_icon=":material/hub:", layout="wide")
+st.set_page_config(page_title="Paper topics", page_icon="🗺️", layout="wide")
 
 
 def _run_from_url() -> Path | None:
@@ -89,7 +90,8 @@ def open_run() -> Path | str | None:
         ss[RUN_KEY] = str(demo)
         return demo
     if not DEMO_CORPUS.is_file():
-        st.error(f"The demo corpus {markdown_literal(DEMO_CORPUS)} is missing; load your own papers on the "
+        where = DEMO_CORPUS.name if share().shared else DEMO_CORPUS  # no server path for a visitor
+        st.error(f"The demo corpus {markdown_literal(where)} is missing; load your own papers on the "
                  "Data page.")
         return None
     return DEMO
@@ -113,12 +115,10 @@ def show_open_notes() -> None:
 
 
 def build_demo_page() -> None:
-    """First start: build the demo run (shipped vectors make this a minute or two of UMAP and clustering)."""
+    """First start: build the demo run (its vectors, keyword vectors and UMAP results ship in data/: ~30 s)."""
     out = (default_runs_dir() / workspace.DEMO_NAME).resolve()
     st.title("Paper topics")
-    st.write(f"First start: building the demo run from **{DEMO_CORPUS.name}** (9,877 Hugging Face Daily "
-             "Papers, 2024–2026) into `" + str(out).replace("`", "'") + "`. This happens once and takes "
-             "a few minutes on a small machine; later starts open in seconds.")
+    st.write(first_start_note(out, shared=share().shared))
     job = workspace.running_build(out) or workspace.start_build(
         out, build_target([DEMO_CORPUS], BuildConfig(), None, out))
     ok = follow_build(job, "Building the demo run")
@@ -328,6 +328,7 @@ def main() -> None:
         page = st.navigation(page_list(), position="top")
         view = make_view(run_path, sidebar_filters(run_path))
         sync_run_param(run_path)
+        show_first_steps(page, view)
     show_open_notes()
     run_page(page, view)
 

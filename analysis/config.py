@@ -17,6 +17,9 @@ DATA_DIR = PROJECT_ROOT / "data"
 DEFAULT_THEMES = DATA_DIR / "themes.toml"
 DEMO_CORPUS = DATA_DIR / "hf_daily_papers.parquet"
 DEMO_EMBEDDINGS = DATA_DIR / "embeddings"
+#: What the demo build computes besides the papers' vectors (keyword and theme vectors, the UMAP results),
+#: shipped so the first start needs neither the model nor UMAP (scripts/make_demo_data.py, tests/test_demo_state.py).
+DEMO_STATE = DATA_DIR / "demo_state"
 SEED_PAGE = DATA_DIR / "daily_papers_page.txt"
 
 #: The bundled model's name, used when ``--embedder`` is not given.
@@ -42,16 +45,30 @@ def model_cache_dir(cache_dir: Path) -> Path:
     return Path(env) if env else Path(cache_dir) / "models"
 
 
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "") not in ("", "0")
+
+
 def shipped_embedding_dirs() -> list[Path]:
-    """Read-only vector shards shipped in data/ (off with PAPERTOPICS_NO_SHIPPED_EMBEDDINGS=1, for cold benchmarks)."""
-    if os.environ.get("PAPERTOPICS_NO_SHIPPED_EMBEDDINGS", "") not in ("", "0"):
+    """Read-only vector shards shipped in data/ (off with PAPERTOPICS_NO_SHIPPED_EMBEDDINGS=1, for cold benchmarks).
+
+    The demo's state (keyword and theme vectors) is off on its own with PAPERTOPICS_NO_SHIPPED_STATE=1.
+    """
+    if _env_flag("PAPERTOPICS_NO_SHIPPED_EMBEDDINGS"):
         return []
-    return [DEMO_EMBEDDINGS]
+    return [DEMO_EMBEDDINGS, *([] if _env_flag("PAPERTOPICS_NO_SHIPPED_STATE") else [DEMO_STATE / "embeddings"])]
+
+
+def shipped_reduction_dirs() -> list[Path]:
+    """Read-only UMAP results shipped for the demo, keyed like the reduction cache (off as the shipped state is)."""
+    if _env_flag("PAPERTOPICS_NO_SHIPPED_EMBEDDINGS") or _env_flag("PAPERTOPICS_NO_SHIPPED_STATE"):
+        return []
+    return [DEMO_STATE / "reduced"]
 
 
 def patches_enabled() -> bool:
     """The patches on upstream internals (:mod:`analysis.patches`); off with PAPERTOPICS_NO_PATCHES=1."""
-    return os.environ.get("PAPERTOPICS_NO_PATCHES", "") in ("", "0")
+    return not _env_flag("PAPERTOPICS_NO_PATCHES")
 
 
 def default_runs_dir() -> Path:

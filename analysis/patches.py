@@ -7,8 +7,8 @@ turns them all off, to check a new release or to rule them out when
 something breaks: builds then run unpatched, only slower. tests/test_patches.py
 checks what each one relies on and names the internal when it moved.
 
-- :func:`import_bertopic`: BERTopic without its unused optional integrations
-  and without torch (``sys.modules`` entries and an import hook that looks at
+- :func:`import_bertopic`: BERTopic without its unused optional integrations,
+  torch and UMAP (``sys.modules`` entries and an import hook that looks at
   the importing frame).
 - :func:`persist_umap_jit`: numba's on-disk cache for UMAP's functions
   (``numba.core.dispatcher.Dispatcher._cache``).
@@ -40,20 +40,27 @@ UNUSED_BERTOPIC_MODULES = ("bertopic.backend._multimodal", "bertopic.representat
 
 #: The one BERTopic module whose ``import torch`` is refused.
 TORCH_FOR_SAVING = "bertopic._save_utils"
+#: The one BERTopic module that imports UMAP when BERTopic is imported (for ``visualize_topics``, never used
+#: here): with pynndescent, 9 s, and 20 s while numba compiles it on a fresh cache. A build whose UMAP
+#: results are cached (the demo's first start) then never imports UMAP at all.
+UMAP_FOR_PLOTTING = "bertopic.plotting._topics"
+#: Imports refused to one importing module only: (importer, module). Each is guarded by try/except there.
+REFUSED_IMPORTS = ((TORCH_FOR_SAVING, "torch"), (UMAP_FOR_PLOTTING, "umap"))
 
 
-class _NoTorchForSaving(importlib.abc.MetaPathFinder):
-    """Makes ``import torch`` fail for ``bertopic._save_utils`` alone.
+class _RefusedImports(importlib.abc.MetaPathFinder):
+    """Makes ``import torch`` fail for ``bertopic._save_utils`` and ``import umap`` for its topic plot alone.
 
-    That module imports torch (3 s) inside ``try/except ImportError`` only to save
+    ``_save_utils`` imports torch (3 s) inside ``try/except ImportError`` only to save
     models in torch's format, which this project never does; the default
     embedder (int8 ONNX) needs no torch at all. Blocking torch in ``sys.modules``
     instead would break scipy, which inspects ``sys.modules["torch"]`` at import.
+    The topic plot's UMAP is :data:`UMAP_FOR_PLOTTING`'s.
     """
 
     def find_spec(self, name, path=None, target=None):
-        if name == "torch" and _importer() == TORCH_FOR_SAVING:
-            raise ModuleNotFoundError(f"torch is not needed by {TORCH_FOR_SAVING} here", name=name)
+        if (_importer(), name) in REFUSED_IMPORTS:
+            raise ModuleNotFoundError(f"{name} is not needed by {_importer()} here", name=name)
         return None
 
 
@@ -66,11 +73,11 @@ def _importer() -> str:
 
 
 def import_bertopic():
-    """Import BERTopic without its unused optional integrations and without torch.
+    """Import BERTopic without its unused optional integrations, without torch and without UMAP.
 
     A ``None`` in ``sys.modules`` makes an import raise ``ModuleNotFoundError``,
     which BERTopic answers with a placeholder, as when the extra is not
-    installed; :class:`_NoTorchForSaving` does the same for torch. Both are
+    installed; :class:`_RefusedImports` does the same for torch and UMAP. Both are
     undone afterwards, so nothing else is blocked. Should a BERTopic release
     import one of them unguarded, it is imported whole.
     """
@@ -80,7 +87,7 @@ def import_bertopic():
         return bertopic
     blocked = [m for m in UNUSED_BERTOPIC_MODULES if m not in sys.modules]
     sys.modules.update(dict.fromkeys(blocked))
-    finder = _NoTorchForSaving()
+    finder = _RefusedImports()
     sys.meta_path.insert(0, finder)
     try:
         import bertopic

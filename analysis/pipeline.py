@@ -28,9 +28,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .config import DEFAULT_THEMES, BuildConfig, default_cache_dir, model_cache_dir, shipped_embedding_dirs
+from .config import (
+    DEFAULT_THEMES,
+    BuildConfig,
+    default_cache_dir,
+    model_cache_dir,
+    shipped_embedding_dirs,
+    shipped_reduction_dirs,
+)
 from .corpus import PAPER_COLUMNS, Corpus, load_corpus
-from .embed import EmbeddingCache, SentenceEmbedder, embed_with_cache
+from .embed import EmbeddingCache, EmbeddingPlan, SentenceEmbedder, embed_with_cache
 from .engines import LocalEngine
 from .growth import fit_state
 from .metrics import run_metrics
@@ -61,19 +68,23 @@ def configure_runtime(cache_dir: Path) -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
-def import_fitting_libraries_in_background() -> None:
-    """Import BERTopic, UMAP and HDBSCAN (~5-8 s of single-threaded Python) while embedding runs.
+def import_fitting_libraries_in_background(with_umap: bool = True) -> None:
+    """Import BERTopic, HDBSCAN and (when it will run) UMAP, ~5-20 s of single-threaded Python, while embedding runs.
 
     Embedding keeps every core busy in native code that releases the GIL, and
     the fitting steps would otherwise start with those imports while one core
     idles. A failure here is ignored: the fitting steps import them again and
-    report any error themselves.
+    report any error themselves. Without papers to embed there is nothing to
+    overlap, and UMAP (with pynndescent, compiled by numba on a fresh cache) is
+    left to the reduce stage, which needs it only if its results are not cached.
     """
     def work() -> None:
         try:
             import hdbscan  # noqa: F401
 
             import_bertopic()
+            if with_umap:
+                import umap  # noqa: F401
         except Exception:  # the real import later raises it again, with context
             pass
 
@@ -198,20 +209,27 @@ def _load(b: _Build) -> None:
 
 def _embed(b: _Build) -> None:
     b.say(f"embedding {len(b.papers)} papers")
-    import_fitting_libraries_in_background()
     b.embedder = b.embedder or SentenceEmbedder.from_config(b.config.embed, model_cache=model_cache_dir(b.cache_dir))
     b.cache = EmbeddingCache(b.cache_dir, extra_dirs=shipped_embedding_dirs())
-    _prepare_embedder(b)
+    new_texts = b.vectors is None and bool(EmbeddingPlan(b.corpus.texts, b.embedder, b.cache).todo)
+    import_fitting_libraries_in_background(with_umap=new_texts)
     if b.vectors is not None:
         b.embeddings, b.n_new = np.asarray(b.vectors, dtype=np.float32), 0
         return
+    if new_texts:
+        _prepare_embedder(b)
     b.embeddings, b.n_new = b.engine.embed(
         b.corpus.texts, b.embedder, b.cache, show_bar=b.show_bars,
         progress=lambda done, total: b.say(f"embedded {done}/{total} papers", done / max(total, 1)))
 
 
 def _prepare_embedder(b: _Build) -> None:
-    """A model converted on first use says so (the embedder calls back only when it does real work)."""
+    """A model converted on first use says so (the embedder calls back only when it does real work).
+
+    Only when there is something to embed: the demo's vectors (and its keyword and theme vectors) are
+    shipped, so its first build never waits for the conversion; a later stage that does meet a new text
+    converts the model then, inside the embedder.
+    """
     b.embedder.prepare(notify=b.say)
 
 
@@ -219,7 +237,8 @@ def _reduce(b: _Build) -> None:
     b.say("reducing dimensions (UMAP)")
     # Fit on everything, or on a date-stratified sample of a very large corpus.
     b.fit_idx = fit_sample_indices(b.papers["date"], b.config.fit_sample, b.config.seed)
-    b.reducer = Reducer(b.config.reduce, seed=b.config.seed, cache=ReductionCache(b.cache_dir))
+    cache = ReductionCache(b.cache_dir, extra_dirs=shipped_reduction_dirs())
+    b.reducer = Reducer(b.config.reduce, seed=b.config.seed, cache=cache)
     b.reduced = b.reducer.cluster_space(b.fit_embeddings)
 
 
@@ -248,7 +267,7 @@ def _assign(b: _Build) -> None:
 
 def _represent(b: _Build) -> None:
     b.say("describing topics")
-    embed_fn = functools.partial(_embed_texts, b.embedder, b.cache)
+    embed_fn = functools.partial(_embed_texts, b)
     b.modeler = TopicModeler(b.config.topics, embed_fn=embed_fn, seed=b.config.seed)
     res = b.modeler.fit(b.corpus.texts, b.embeddings, b.placed).result_
     b.papers["topic_id"] = res.topics
@@ -276,9 +295,11 @@ def _metrics(b: _Build) -> None:
                             seed=b.config.seed)
 
 
-def _embed_texts(embedder, cache: EmbeddingCache, texts: list[str]) -> np.ndarray:
+def _embed_texts(b: _Build, texts: list[str]) -> np.ndarray:
     """Vectors for BERTopic's keyword and document embeddings, through the same cache."""
-    return embed_with_cache(texts, embedder, cache)[0]
+    if EmbeddingPlan(texts, b.embedder, b.cache).todo:
+        _prepare_embedder(b)
+    return embed_with_cache(texts, b.embedder, b.cache)[0]
 
 
 def _always(b: _Build) -> bool:

@@ -13,6 +13,7 @@ import json
 import os
 import tempfile
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -26,29 +27,42 @@ def array_digest(arr: np.ndarray) -> str:
 
 
 class ReductionCache:
-    """Reduced vectors as checksummed .npz files, written atomically; damaged ones are reported and redone."""
+    """Reduced vectors as checksummed .npz files, written atomically; damaged ones are reported and redone.
 
-    def __init__(self, root: Path | str | None):
+    ``extra_dirs`` are read-only folders of entries searched after ``root``: the demo's UMAP results
+    shipped in ``data/demo_state/reduced``. An entry there is only ever found under the key the code
+    computes now (embeddings, parameters, seed), so a change to any of them recomputes.
+    """
+
+    def __init__(self, root: Path | str | None, extra_dirs: Sequence[Path] = ()):
         self.root = Path(root) / "reduced" if root else None
+        self.extra_dirs = [Path(d) for d in extra_dirs]
         self.problems: list[str] = []
 
     def _path(self, key: str) -> Path | None:
         return self.root / f"{key}.npz" if self.root else None
 
     def get(self, key: str, n: int) -> np.ndarray | None:
-        path = self._path(key)
-        if path is None or not path.exists():
-            return None
+        own = self._path(key)
+        for path in [own, *(d / f"{key}.npz" for d in self.extra_dirs)]:
+            if path is not None and path.exists():
+                arr = self._read(path, writable=path == own)
+                if arr is not None:
+                    return arr if arr.shape[0] == n and np.isfinite(arr).all() else None
+        return None
+
+    def _read(self, path: Path, writable: bool) -> np.ndarray | None:
         try:
             with np.load(path, allow_pickle=False) as z:
                 arr, check = z["reduced"], str(z["checksum"])
             if arr.dtype != np.float32 or hashlib.sha256(arr.tobytes()).hexdigest() != check:
                 raise ValueError("checksum mismatch")
-        except Exception as exc:  # any damage: report, drop, recompute
+        except Exception as exc:  # any damage: report, drop (never a shipped file), recompute
             self.problems.append(f"damaged reduction cache entry {path.name} ({type(exc).__name__}); recomputing")
-            path.unlink(missing_ok=True)
+            if writable:
+                path.unlink(missing_ok=True)
             return None
-        return arr if arr.shape[0] == n and np.isfinite(arr).all() else None
+        return arr
 
     def put(self, key: str, arr: np.ndarray) -> None:
         path = self._path(key)

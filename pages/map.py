@@ -6,19 +6,22 @@ from analysis import export, plots, query
 from pages import _curate
 from pages._nav import current_view
 from pages._view import map_figure, map_point_ids
-from pages._widgets import empty_state, filter_note, header, paper_table
+from pages._widgets import empty_state, filter_note, paper_table
+
+#: All of the map on a 1400x900 screen below the page's row of title and controls and the first-steps hint.
+#: One height whether the hint shows or not: a chart whose height changes loses the box the user just drew
+#: (the hint goes with that very selection).
+MAP_HEIGHT = 520
 
 view = current_view()
-header("Topic map", "Each dot is a paper; papers with similar titles and abstracts sit close together. "
-       "Hover for details, drag a box or lasso (toolbar, top right) to list papers below.")
-filter_note(view)
-_curate.show_result()  # a move of the map's selection: the new map no longer holds the selection
-
 grown = bool((plots.added_numbers(view.run.papers) > 0).any())
 colourings = ["topic", "theme", "added"] if grown else ["topic", "theme"]
 if st.session_state.get("map_colour") not in (None, *colourings):
     st.session_state.pop("map_colour")
-c1, c2, c3 = st.columns([2, 1, 1])
+# The map is what the page is for: title and controls share one row, so the map starts on the first screen.
+c0, c1, c2, c3 = st.columns([1.3, 1.7, 0.8, 1.2], vertical_alignment="bottom")
+with c0:
+    st.title("Topic map")
 colour_by = c1.radio("Colour by", colourings, horizontal=True, key="map_colour",
                      format_func=lambda c: "when added" if c == "added" else c,
                      help="A paper with several themes is drawn as 'several themes'. 'When added' colours each "
@@ -28,6 +31,13 @@ show_labels = c2.toggle("Topic labels", value=True, key="map_labels")
 show_context = view.filters.active and c3.toggle(
     "Show filtered-out papers", value=True, key="map_context",
     help="Draw papers outside the filters as faint grey dots, for context.")
+note, explanation = st.columns([1, 2], vertical_alignment="center")
+with explanation:
+    st.caption("Each dot is a paper; papers with similar titles and abstracts sit close together. Hover for "
+               "details, drag a box or lasso (toolbar, top right) to list papers below.")
+with note:
+    filter_note(view)
+_curate.show_result()  # a move of the map's selection: the new map no longer holds the selection
 
 n_novel = int(plots.novel_flags(view.papers).sum())
 if n_novel:
@@ -39,7 +49,7 @@ if not empty_state(view):
                    "filter (sidebar) or select papers with the box or lasso to see titles.")
     fig = map_figure(view.path, view.stamp, view.filters, colour_by, show_labels, show_context)
     event = st.plotly_chart(fig, key="map", on_select="rerun", selection_mode=("box", "lasso"), width="stretch",
-                            config={"displaylogo": False, "scrollZoom": True})
+                            height=MAP_HEIGHT, config={"displaylogo": False, "scrollZoom": True})
     trace_ids = map_point_ids(view.path, view.stamp, view.filters, colour_by, show_context)
     ids = query.selected_ids(event.selection.points if event else [], trace_ids)
     chosen = view.papers[view.papers["paper_id"].isin(ids)]

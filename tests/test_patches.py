@@ -19,6 +19,7 @@ import pytest
 from analysis.config import TopicConfig
 from analysis.patches import (
     TORCH_FOR_SAVING,
+    UMAP_FOR_PLOTTING,
     UMAP_JIT_MODULES,
     UNUSED_BERTOPIC_MODULES,
     bertopic_topic_embeddings,
@@ -39,12 +40,13 @@ def run_python(code: str, **env: str) -> list[str]:
 # --------------------------------------------------------------------------- BERTopic's imports
 
 def test_bertopic_still_has_the_modules_the_import_blocker_names():
-    for name in (*UNUSED_BERTOPIC_MODULES, TORCH_FOR_SAVING):
+    for name in (*UNUSED_BERTOPIC_MODULES, TORCH_FOR_SAVING, UMAP_FOR_PLOTTING):
         assert importlib.util.find_spec(name) is not None, \
-            f"BERTopic no longer has {name}: update UNUSED_BERTOPIC_MODULES / TORCH_FOR_SAVING in analysis/patches.py"
-    source = Path(importlib.util.find_spec(TORCH_FOR_SAVING).origin).read_text()
-    assert "import torch" in source, \
-        f"{TORCH_FOR_SAVING} no longer imports torch: _NoTorchForSaving in analysis/patches.py can go"
+            f"BERTopic no longer has {name}: update UNUSED_BERTOPIC_MODULES / REFUSED_IMPORTS in analysis/patches.py"
+    for importer, module in ((TORCH_FOR_SAVING, "import torch"), (UMAP_FOR_PLOTTING, "from umap import UMAP")):
+        source = Path(importlib.util.find_spec(importer).origin).read_text()
+        assert module in source, \
+            f"{importer} no longer does {module}: drop it from REFUSED_IMPORTS in analysis/patches.py"
 
 
 def test_bertopic_is_imported_without_torch_text_integrations():
@@ -59,6 +61,16 @@ def test_bertopic_is_imported_without_torch_text_integrations():
     assert out[0] == "[] []", ("BERTopic imported these although blocked (an import no longer guarded by "
                                f"try/except ModuleNotFoundError?): {out[0]}")
     assert out[1] == "later import ok"
+
+
+def test_bertopic_is_imported_without_umap_which_imports_normally_afterwards():
+    # UMAP (with pynndescent: 9-20 s) stays out of a BERTopic import; the reduce stage imports it when it runs.
+    code = ("import sys; from analysis.patches import import_bertopic; import_bertopic(); "
+            "from bertopic import BERTopic; print(sorted(m for m in ('umap', 'pynndescent') if m in sys.modules)); "
+            "from umap import UMAP; print(UMAP.__module__)")
+    out = run_python(code)
+    assert out[0] == "[]", f"BERTopic imported {out[0]} although its topic plot's import was refused"
+    assert out[1] == "umap.umap_"
 
 
 # --------------------------------------------------------------------------- UMAP's compiled code

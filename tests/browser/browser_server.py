@@ -29,8 +29,10 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def streamlit_server(run_dir: Path, *, env: dict[str, str] | None = None, timeout: float = 60.0):
+def streamlit_server(run_dir: Path | None, *, env: dict[str, str] | None = None, timeout: float = 60.0):
     """Yield the base URL of ``streamlit run dashboard.py -- --run RUN_DIR``; kill its process group after.
+
+    ``run_dir=None`` starts it as ``make run`` does, on the demo run (built first if the runs folder lacks it).
 
     The server's output goes to ``test-artifacts/streamlit-PORT.log``.
     """
@@ -38,7 +40,7 @@ def streamlit_server(run_dir: Path, *, env: dict[str, str] | None = None, timeou
     cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"),
            "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
            "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-           "--", "--run", str(run_dir)]
+           *([] if run_dir is None else ["--", "--run", str(run_dir)])]
     full_env = {**os.environ, **(env or {})}
     log = (ROOT / "test-artifacts")
     log.mkdir(exist_ok=True)
