@@ -14,6 +14,7 @@ each theme are computed once per process and combined with the run's.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -74,6 +75,14 @@ class ThemeCorpus:
         if key not in store:
             store[key] = compute(self)
         return store[key]
+
+    @cached_property
+    def digest(self) -> str:
+        """A fingerprint of the papers' ids and texts, naming what is stored for this corpus."""
+        h = hashlib.sha256()
+        for i, t, a in zip(self.ids, self.titles, self.abstracts, strict=True):
+            h.update(f"{i}\x00{t}\x00{a}\x01".encode("utf-8", "surrogatepass"))
+        return h.hexdigest()
 
     @cached_property
     def position(self) -> dict[str, int]:

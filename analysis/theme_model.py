@@ -27,11 +27,17 @@ reaches the theme's threshold (:mod:`analysis.theme_score`).
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import re
-from dataclasses import dataclass, field
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 
+from . import theme_text as theme_text_module
 from .theme_corpus import ThemeCorpus
 from .theme_text import (
     Mention,
@@ -182,7 +188,7 @@ class ThemeModel:
     @staticmethod
     def mentions(plan: ThemePlan, corpus: ThemeCorpus, rows: np.ndarray) -> list[list[Mention]]:
         """Every mention of the plan's phrases in the papers ``rows`` (cached per corpus part and plan)."""
-        every = corpus.memo(("mentions", plan.key), lambda part: _mentions_in(plan, part))
+        every = corpus.memo(("mentions", plan.key), lambda part: _stored_mentions(plan, part))
         return [every[i] for i in rows]
 
     # ------------------------------------------------------------------ fitting
@@ -313,6 +319,44 @@ class Separator:
         leverage = ((x32 @ self.inverse.astype(np.float32)) * x32).sum(axis=1) * w
         loo = fitted - leverage * (y - fitted) / np.maximum(1.0 - leverage, 1e-6)
         return np.where(seen, loo, fitted)
+
+
+#: Corpus parts this large keep their mentions of a theme on disk (the bundled reference corpus, large
+#: runs): finding them is most of filing a few added papers, and the same corpus comes back every process.
+STORE_MENTIONS_FROM = 1000
+_CODE = hashlib.sha256(b"".join(Path(m.__file__).read_bytes() for m in (theme_text_module, sys.modules[__name__])))
+
+
+def _stored_mentions(plan: ThemePlan, part: ThemeCorpus) -> list[list[Mention]]:
+    """:func:`_mentions_in`, read from (or written to) the corpus's store when the part is large.
+
+    The file is named by the part's texts, the plan's phrases and this
+    code's own source, so a change to any of them finds nothing stale. A
+    damaged file is computed again; a read-only store only costs the time.
+    """
+    if part.store is None or len(part) < STORE_MENTIONS_FROM:
+        return _mentions_in(plan, part)
+    digest = _CODE.copy()
+    digest.update(part.digest.encode() + repr(plan.key).encode("utf-8", "surrogatepass"))
+    path = Path(part.store) / f"mentions-{digest.hexdigest()[:24]}.json"
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+        out: list[list[Mention]] = [[] for _ in range(len(part))]
+        for i, found in stored.items():
+            out[int(i)] = [Mention(**m) for m in found]
+        return out
+    except (OSError, ValueError, TypeError, IndexError):
+        pass
+    out = _mentions_in(plan, part)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}")
+        tmp.write_text(json.dumps({i: [asdict(m) for m in found] for i, found in enumerate(out) if found}),
+                       encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        pass
+    return out
 
 
 def _mentions_in(plan: ThemePlan, corpus: ThemeCorpus) -> list[list[Mention]]:

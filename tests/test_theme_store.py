@@ -1,0 +1,39 @@
+"""Mentions of a theme kept on disk for a large corpus part (analysis.theme_model._stored_mentions)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from analysis import theme_model
+from analysis.theme_corpus import ThemeCorpus
+from analysis.themes import load_themes
+
+
+def seed_corpus(run, store, suffix: str = "") -> ThemeCorpus:
+    papers = run.papers
+    return ThemeCorpus((papers["title"] + suffix).tolist(), papers["abstract"].tolist(), papers["paper_id"].tolist(),
+                       np.zeros((len(papers), 4), dtype=np.float32), store=store)
+
+
+def test_stored_mentions_equal_computed_ones_and_a_damaged_file_is_computed_again(run, tmp_path, monkeypatch):
+    monkeypatch.setattr(theme_model, "STORE_MENTIONS_FROM", 10)  # the seed page (73 papers) counts as large
+    plans = [theme_model.ThemeModel.plan_for(t) for t in load_themes().themes]
+    everyone = np.arange(len(run.papers))
+    computed = [theme_model._mentions_in(p, seed_corpus(run, None)) for p in plans]
+    assert any(any(row) for row in computed)  # the seed page mentions the default themes
+    first = [theme_model.ThemeModel.mentions(p, seed_corpus(run, tmp_path), everyone) for p in plans]
+    files = sorted(tmp_path.glob("mentions-*.json"))
+    assert first == computed and len(files) == len(plans)
+    again = [theme_model.ThemeModel.mentions(p, seed_corpus(run, tmp_path), everyone) for p in plans]
+    assert again == computed  # read back from the files, a fresh corpus object each time
+    files[0].write_text('{"0": [{"phrase": ')
+    assert [theme_model.ThemeModel.mentions(p, seed_corpus(run, tmp_path), everyone) for p in plans] == computed
+    # other texts: another file, never a stale one
+    theme_model.ThemeModel.mentions(plans[0], seed_corpus(run, tmp_path, suffix=" (v2)"), everyone)
+    assert len(list(tmp_path.glob("mentions-*.json"))) == len(plans) + 1
+
+
+def test_small_parts_are_not_stored(run, tmp_path):
+    plan = theme_model.ThemeModel.plan_for(load_themes().themes[0])
+    theme_model.ThemeModel.mentions(plan, seed_corpus(run, tmp_path), np.arange(len(run.papers)))
+    assert not list(tmp_path.glob("mentions-*.json"))
