@@ -63,8 +63,10 @@ class ThemeCorpus:
 
     def subset(self, rows: np.ndarray) -> ThemeCorpus:
         rows = np.asarray(rows, dtype=np.int64)
-        return ThemeCorpus([self.titles[i] for i in rows], [self.abstracts[i] for i in rows],
+        part = ThemeCorpus([self.titles[i] for i in rows], [self.abstracts[i] for i in rows],
                            [self.ids[i] for i in rows], self.embeddings[rows], store=self.store)
+        part._cache["from"] = (self, rows)
+        return part
 
     def memo(self, key, compute):
         """``compute(part)`` for each part (cached on the part), concatenated; for derived per-paper lists."""
@@ -73,7 +75,10 @@ class ThemeCorpus:
             return [x for piece in pieces for x in piece]
         store = self._cache.setdefault("memo", {})
         if key not in store:
-            store[key] = compute(self)
+            whole = self._cache.get("from")
+            # A subset (the reference corpus less a run's own papers) derives from its whole corpus, computed
+            # (and stored) once, whichever papers a run leaves out.
+            store[key] = [whole[0].memo(key, compute)[i] for i in whole[1]] if whole else compute(self)
         return store[key]
 
     @cached_property

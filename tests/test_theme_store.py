@@ -37,3 +37,14 @@ def test_small_parts_are_not_stored(run, tmp_path):
     plan = theme_model.ThemeModel.plan_for(load_themes().themes[0])
     theme_model.ThemeModel.mentions(plan, seed_corpus(run, tmp_path), np.arange(len(run.papers)))
     assert not list(tmp_path.glob("mentions-*.json"))
+
+
+def test_a_subset_reads_its_whole_corpus_store_whatever_papers_it_leaves_out(run, tmp_path, monkeypatch):
+    """A run's papers are left out of the reference corpus, so each run sees another subset of it."""
+    monkeypatch.setattr(theme_model, "STORE_MENTIONS_FROM", 10)
+    plan = theme_model.ThemeModel.plan_for(load_themes().themes[3])
+    whole = theme_model._mentions_in(plan, seed_corpus(run, None))
+    for rows in (np.arange(0, 73, 2), np.arange(5, 60)):
+        part = seed_corpus(run, tmp_path).subset(rows)
+        assert theme_model.ThemeModel.mentions(plan, part, np.arange(len(rows))) == [whole[i] for i in rows]
+    assert len(list(tmp_path.glob("mentions-*.json"))) == 1
