@@ -109,3 +109,15 @@ def test_added_papers_get_their_topics_area(seed_copy, shared_data, cache_dir, t
     assert len(new) == 8
     area = dict(zip(grown.topics["topic_id"], grown.topics["coarse_id"]))
     assert (new["coarse_id"] == new["topic_id"].map(area)).all()
+
+
+def test_a_refit_recomputes_the_areas_and_keeps_the_topic_ids(seed_copy, cache_dir):
+    from analysis.growth import refit_run
+
+    before = load_run(seed_copy)
+    matching, summary = refit_run(seed_copy, cache_dir=cache_dir)
+    after = load_run(seed_copy)
+    check_areas(after)
+    assert summary["share_kept"] > 0.5  # the same papers and seed: the topics come back under their ids
+    kept = set(before.topics["topic_id"]) & set(after.topics["topic_id"])
+    assert kept and set(after.topics["topic_id"]) <= set(after.meta["used_ids"])
