@@ -131,6 +131,7 @@ def build_demo_page() -> None:
 
 def _reset_filters(bounds) -> None:
     st.session_state["theme"] = []
+    st.session_state["area"] = []
     st.session_state["topic"] = []
     st.session_state["q"] = ""
     st.session_state["added"] = query.ADDED_ALL
@@ -160,6 +161,9 @@ def sidebar_filters(path: Path) -> query.Filters:
         ss["topic"] = _live_topics(ss["topic"], labels, lineage)
     ss["_filters_stamp"] = stamp
     sizes = dict(zip(run.topics["topic_id"].astype(int), run.topics["size"].astype(int), strict=True))
+    areas = query.area_names(run.topics)
+    if ss.get("area"):  # a refit renumbers the areas: keep the ids that still exist
+        ss["area"] = [a for a in ss["area"] if a in areas]
     with st.sidebar:
         for note in ss.get("_topic_notes", []):
             st.info(markdown_literal(note), icon=":material/history:")
@@ -169,6 +173,10 @@ def sidebar_filters(path: Path) -> query.Filters:
                                      "these. The URL keeps them, so a filtered view can be bookmarked.")
         themes = st.multiselect("Themes", run.theme_names, key="theme", bind="query-params",
                                 placeholder="all themes", help="Papers filed under any of the chosen themes.")
+        picked_areas = st.multiselect(
+            "Broad areas", list(areas), key="area", bind="query-params", format_func=lambda a: f"{a}: {areas[a]}",
+            placeholder="all areas", help=f"{len(areas)} broad areas, each a group of related topics (the Topics "
+                                          "page lists them with their topics).") if areas else []
         topics = st.multiselect("Topics", list(labels), key="topic", bind="query-params",
                                 format_func=lambda t: f"{t}: {labels.get(t, '')}", placeholder="all topics",
                                 help=f"{len(labels)} topics, by id (0 is the largest, {sizes.get(0, 0):,} papers); "
@@ -193,7 +201,8 @@ def sidebar_filters(path: Path) -> query.Filters:
         search = st.text_input("Search titles and abstracts", key="q", bind="query-params",
                                placeholder="e.g. diffusion \"reward model\"",
                                help="Every word must occur (case-insensitive); quote a phrase to keep it together.")
-        filters = query.Filters(themes=tuple(themes), topics=tuple(int(t) for t in topics),
+        filters = query.Filters(themes=tuple(themes), areas=tuple(int(a) for a in picked_areas),
+                                topics=tuple(int(t) for t in topics),
                                 date_from=date_from, date_to=date_to, search=search, added_from=added)
         st.button("Reset filters", on_click=_reset_filters, args=(bounds,), disabled=not filters.active,
                   icon=":material/filter_alt_off:")
@@ -207,6 +216,27 @@ def sidebar_filters(path: Path) -> query.Filters:
             st.warning(markdown_literal(pile.get("message") or "Novel papers are piling up: refit the topics."),
                        icon=":material/auto_awesome:")
     return filters
+
+
+#: The levels of detail, as the URL writes them (``?level=area``), with what they show.
+LEVELS = {"topic": "fine topics", "area": "broad areas"}
+
+
+def sidebar_level(path: Path) -> str:
+    """The level of detail (URL-bound ``?level=``): fine topics, or the broad areas above them.
+
+    A run from before areas existed has topics only, and no switch.
+    """
+    run, _ = load(path)
+    if "coarse_id" not in run.topics:
+        return "topic"
+    with st.sidebar:
+        if st.session_state.get("level") not in (None, *LEVELS):  # a hand-typed ?level=
+            st.session_state["level"] = "topic"
+        return st.radio("Level of detail", list(LEVELS), key="level", horizontal=True, bind="query-params",
+                        captions=list(LEVELS.values()),
+                        help="Topics are the fine groups of papers; broad areas group related topics. The map, "
+                             "the Topics page and Trends follow this choice.")
 
 
 def _carry_filters(run, bounds, labels: dict[int, str]) -> None:
@@ -225,6 +255,9 @@ def _carry_filters(run, bounds, labels: dict[int, str]) -> None:
         list(ss.get("theme") or []), {int(t): old_labels.get(int(t), "") for t in ss.get("topic") or []}, picked,
         theme_names=run.theme_names, topic_labels=labels, bounds=bounds)
     ss["theme"], ss["topic"] = carried.themes, carried.topics
+    if ss.get("area"):  # area ids are the run's own numbering: they mean nothing in another run
+        ss["area"] = []
+        carried.notes.append("The broad-area filter was cleared: each run groups its topics into areas of its own.")
     if bounds is not None and bounds[0] != bounds[1]:
         ss["dates"] = carried.dates or bounds
     else:
@@ -326,7 +359,8 @@ def main() -> None:
         view = None
     else:
         page = st.navigation(page_list(), position="top")
-        view = make_view(run_path, sidebar_filters(run_path))
+        level = sidebar_level(run_path)
+        view = make_view(run_path, sidebar_filters(run_path), level)
         sync_run_param(run_path)
         show_first_steps(page, view)
     show_open_notes()

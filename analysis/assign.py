@@ -18,6 +18,7 @@ import pandas as pd
 from .config import EmbedConfig, default_cache_dir, model_cache_dir, shipped_embedding_dirs
 from .corpus import Corpus, load_corpus
 from .embed import EmbeddingCache, SentenceEmbedder, embed_with_cache
+from .hierarchy import with_paper_areas
 from .placement import nearest_centroid, topic_centroids
 from .rundir import Run, load_run, load_vectors
 from .themes import assign_themes, themes_from_run
@@ -25,7 +26,7 @@ from .topics import load_centroids
 
 
 def assign_corpus(run: Run, corpus: Corpus, embeddings: np.ndarray) -> pd.DataFrame:
-    """Topic, label and themes for papers the run has not seen.
+    """Topic, label, broad area and themes for papers the run has not seen.
 
     The centroids come from the run's own vectors when it keeps them: after a
     refit the saved model numbers its topics by size, not by the run's ids.
@@ -40,6 +41,7 @@ def assign_corpus(run: Run, corpus: Corpus, embeddings: np.ndarray) -> pd.DataFr
     out = corpus.papers[["paper_id", "title", "date"]].copy()
     out["topic_id"] = topics
     out["topic_label"] = [labels.get(int(t), "") for t in topics]
+    out = with_paper_areas(out, run.topics)  # each paper in its topic's broad area (when the run has areas)
     themes = themes_from_run(run.meta)
     out["themes"] = assign_themes(corpus.papers, themes) if themes else ""
     return out

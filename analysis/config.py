@@ -153,6 +153,19 @@ class TopicConfig:
 
 
 @dataclass(frozen=True)
+class HierarchyConfig:
+    """The coarse level above the topics (:mod:`analysis.hierarchy`): how many broad areas, how long their labels.
+
+    5-12 areas: fewer says little ("machine learning"), more is a second list
+    of topics to read.
+    """
+
+    min_areas: int = 5
+    max_areas: int = 12
+    label_words: int = 3
+
+
+@dataclass(frozen=True)
 class TrendConfig:
     """How the Trends page measures which topics emerge and which fade (:func:`analysis.trends.growth`).
 

@@ -24,7 +24,9 @@ from .text import arxiv_id_of, norm_title
 CORE_COLUMNS = ["paper_id", "title", "abstract", "date", "authors", "url"]
 #: ``added_in``: 0 for the build, n for the n-th ``add``; ``fit_score``: cosine to the topic's centroid;
 #: ``novel``: an added paper that fits no topic well (docs/identity.md).
-RESULT_COLUMNS = ["topic_id", "topic_label", "themes", "theme_reasons", "x", "y", "added_in", "fit_score", "novel"]
+#: ``coarse_id``/``coarse_label``: the broad area of the paper's topic (analysis/hierarchy.py).
+RESULT_COLUMNS = ["topic_id", "topic_label", "coarse_id", "coarse_label", "themes", "theme_reasons", "x", "y",
+                  "added_in", "fit_score", "novel"]
 PAPER_COLUMNS = CORE_COLUMNS + RESULT_COLUMNS
 SKIPPED_COLUMNS = ["source", "row", "title", "reason"]
 

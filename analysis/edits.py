@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
+from .hierarchy import COARSE_COLUMNS, OUTLIER_AREA, with_paper_areas
 from .runlock import DEFAULT_TIMEOUT_S, RunLock
 
 EDITS_FILE = "edits.jsonl"
@@ -128,6 +129,7 @@ def fitted_view(run):
     papers["topic_id"] = ids.map(fitted["topic_id"]).fillna(NOISE).astype(int).to_numpy()
     papers["topic_label"] = ids.map(fitted["topic_label"]).fillna("").astype(str).to_numpy()
     topics = pd.read_parquet(folder / "topics.parquet")
+    papers = with_paper_areas(papers, topics)
     meta = {k: v for k, v in run.meta.items() if k not in ("edits", "edits_unapplied")}
     meta["counts"] = {**meta.get("counts", {}), "topics": int((topics["topic_id"] != NOISE).sum())}
     return replace(run, papers=papers, topics=topics, trends=compute_trends(papers), meta=meta)
@@ -167,10 +169,11 @@ class _State:
         self.row = {p: i for i, p in enumerate(self.ids)}
         self.topic = papers["topic_id"].to_numpy(dtype=int).copy()
         self.vectors = vectors
-        cols = ["topic_label", "keywords", "label_source", "status", "parents", "representative_ids"]
+        cols = ["topic_label", "keywords", "label_source", "status", "parents", "representative_ids", *COARSE_COLUMNS]
         self.info = {int(r["topic_id"]): {c: r.get(c, "") for c in cols} for r in topics.to_dict("records")}
         for t in set(self.topic.tolist()) - set(self.info):
-            self.info[t] = {c: "" for c in cols} | {"topic_label": "Outliers" if t == NOISE else f"Topic {t}"}
+            self.info[t] = {c: "" for c in cols} | {"topic_label": "Outliers" if t == NOISE else f"Topic {t}",
+                                                    "coarse_id": NOISE, "coarse_label": OUTLIER_AREA}
         self.touched: set[int] = set()
         self.unapplied: list[dict] = []
 
@@ -234,7 +237,7 @@ def _apply_split(s: _State, e: dict) -> None:
             centroids.append(s.vectors[src].mean(axis=0) if len(src) else np.zeros(s.vectors.shape[1]))
         s.info[part["topic_id"]] = {"topic_label": part["label"], "keywords": part.get("keywords", ""),
                                     "label_source": "auto", "status": "split", "parents": str(e["topic_id"]),
-                                    "representative_ids": ""}
+                                    "representative_ids": ""} | {c: s.info[t][c] for c in COARSE_COLUMNS}
         s.touched.add(part["topic_id"])
     rest = members[~placed[members]]  # papers that came after the split: the nearest part
     if len(rest):
@@ -281,11 +284,17 @@ def apply_log(papers: pd.DataFrame, topics: pd.DataFrame, records: list[dict],
         reps = info["representative_ids"]
         if vectors is not None and (int(tid) in s.touched or set(group["paper_id"]) != fitted_members.get(int(tid))):
             reps = SEP.join(s.ids[i] for i in _representative(vectors, group.index.to_numpy()))
-        rows.append({"topic_id": int(tid), "topic_label": info["topic_label"], "keywords": info["keywords"],
+        rows.append({"topic_id": int(tid), "topic_label": info["topic_label"], "coarse_id": info["coarse_id"],
+                     "coarse_label": info["coarse_label"], "keywords": info["keywords"],
                      **topic_stats(group), "representative_ids": reps, "label_source": info["label_source"],
                      "status": info["status"], "parents": info["parents"]})
     new_ids = {int(p["topic_id"]) for r in records if r.get("kind") == "split" for p in r["parts"]}
-    return Curated(out, with_theme_column(pd.DataFrame(rows, columns=TOPIC_COLUMNS), out), s.unapplied, new_ids)
+    table = pd.DataFrame(rows, columns=TOPIC_COLUMNS)
+    if "coarse_id" in topics:  # areas follow the fine topics: a split's parts are in their parent's area
+        out = with_paper_areas(out, table.astype({"coarse_id": int}))
+    else:  # a run from before areas existed stays without them
+        table = table.drop(columns=COARSE_COLUMNS)
+    return Curated(out, with_theme_column(table, out), s.unapplied, new_ids)
 
 
 def _curated_meta(meta: dict, records: list[dict], cur: Curated) -> dict:

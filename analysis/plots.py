@@ -52,7 +52,8 @@ MAP_DECIMALS = 4
 #: selection, shows titles.
 MAP_HOVER_LIMIT = 20_000
 #: The columns a map is drawn from (the hover text comes from ``map_hover``).
-MAP_COLUMNS = ("paper_id", "x", "y", "topic_id", "topic_label", "themes", "title", "date", "added_in", "novel")
+MAP_COLUMNS = ("paper_id", "x", "y", "topic_id", "topic_label", "coarse_id", "coarse_label", "themes", "title", "date",
+               "added_in", "novel")
 
 
 def esc(text) -> str:
@@ -225,6 +226,13 @@ def _marker(part: pd.DataFrame, size: int, colour: str, opacity: float) -> dict:
             "line": {"width": novel.map({True: 1, False: 0}).to_numpy(int), "color": NOVEL_COLOUR}}
 
 
+def _as_colouring(papers: pd.DataFrame, colour_by: str) -> pd.DataFrame:
+    """Colouring by broad area draws each area as a topic: its colour, legend entry and one label on the map."""
+    if colour_by != "area":
+        return papers
+    return papers.assign(topic_id=papers["coarse_id"].astype(int), topic_label=papers["coarse_label"].astype(str))
+
+
 def map_point_ids(papers: pd.DataFrame, selected: pd.Series | None = None, *, colour_by: str = "topic",
                   theme_names: list[str] | tuple[str, ...] = ()) -> list[list[str] | None]:
     """The paper id of every point of ``topic_map`` with the same arguments, trace by trace.
@@ -234,6 +242,7 @@ def map_point_ids(papers: pd.DataFrame, selected: pd.Series | None = None, *, co
     every redraw of a large map. The grey context trace has ``None``.
     """
     context, shown = _split(papers, selected)
+    shown = _as_colouring(shown, colour_by)
     ids: list[list[str] | None] = [None] if len(context) else []
     return ids + [part["paper_id"].astype(str).tolist() for _, part in _groups(shown, colour_by, theme_names)]
 
@@ -242,7 +251,8 @@ def topic_map(papers: pd.DataFrame, selected: pd.Series | None = None, *, colour
               theme_names: list[str] | tuple[str, ...] = (), show_labels: bool = True,
               height: int = 700, title: str | None = None, hover: pd.Series | None = None,
               hover_limit: int | None = MAP_HOVER_LIMIT) -> go.Figure:
-    """Every paper at its 2-D position (WebGL), coloured by topic, theme or addition (``colour_by="added"``).
+    """Every paper at its 2-D position (WebGL), coloured by topic, broad area (``"area"``), theme or addition
+    (``colour_by="added"``).
 
     ``selected`` is a boolean mask over ``papers`` (the global filters):
     selected papers are coloured, the rest stay as faint grey context that
@@ -254,6 +264,7 @@ def topic_map(papers: pd.DataFrame, selected: pd.Series | None = None, *, colour
     are diamonds in every colouring.
     """
     context, shown = _split(papers, selected)
+    shown = _as_colouring(shown, colour_by)
     titled = map_has_titles(len(shown), hover_limit)
     if titled and hover is None:
         hover = map_hover(shown)

@@ -42,10 +42,11 @@ class Filters:
     date_to: date | None = None
     search: str = ""
     added_from: int | None = None
+    areas: tuple[int, ...] = ()  #: broad areas (``coarse_id``, analysis/hierarchy.py)
 
     @property
     def active(self) -> bool:
-        return bool(self.themes or self.topics or self.date_from or self.date_to or self.search.strip()
+        return bool(self.themes or self.areas or self.topics or self.date_from or self.date_to or self.search.strip()
                     or self.added_from is not None)
 
     def describe(self) -> str:
@@ -54,6 +55,9 @@ class Filters:
         if self.themes:
             n = len(self.themes)
             parts.append(f"theme{'s' * (n != 1)} {', '.join(self.themes)}" if n <= 2 else f"{n} themes")
+        if self.areas:
+            n = len(self.areas)
+            parts.append(f"area{'s' * (n != 1)} {', '.join(map(str, self.areas))}" if n <= 3 else f"{n} areas")
         if self.topics:
             n = len(self.topics)
             parts.append(f"topic{'s' * (n != 1)} {', '.join(map(str, self.topics))}" if n <= 3 else f"{n} topics")
@@ -102,6 +106,8 @@ def filter_mask(papers: pd.DataFrame, filters: Filters, text: TextIndex | None =
         mask &= papers["themes"].map(lambda v: not wanted.isdisjoint(split_themes(v)))
     if filters.topics:
         mask &= papers["topic_id"].isin(list(filters.topics))
+    if filters.areas and "coarse_id" in papers:  # a run from before areas existed has none to filter by
+        mask &= papers["coarse_id"].isin(list(filters.areas))
     if filters.date_from or filters.date_to:
         dates = papers["date"].astype(str)
         mask &= dates != ""
@@ -355,11 +361,55 @@ def topic_overview(selected: pd.DataFrame, topics: pd.DataFrame, *, period: str 
                                                  else [0] * len(span)),
         })
     out = pd.DataFrame(rows, columns=cols)
-    for col in ("status", "parents", "label_source"):  # a refitted run's topics say where they came from; a
-        # curated one, whose label is the user's
+    for col in ("coarse_label", "status", "parents", "label_source"):  # the topic's broad area; a refitted
+        # run's topics say where they came from; a curated one, whose label is the user's
         if col in topics:
             out[col] = out["topic_id"].map(dict(zip(topics["topic_id"].astype(int), topics[col].astype(str))))
+    if "coarse_id" in topics:
+        area = dict(zip(topics["topic_id"].astype(int), topics["coarse_id"].astype(int)))
+        out["coarse_id"] = out["topic_id"].map(area).fillna(-1).astype(int)
     return out.sort_values(["papers", "topic_id"], ascending=[False, True]).reset_index(drop=True)
+
+
+def area_names(topics: pd.DataFrame) -> dict[int, str]:
+    """Broad area id -> label, in id order (largest first); none for a run from before areas existed."""
+    if "coarse_id" not in topics:
+        return {}
+    rows = topics[topics["coarse_id"].astype(int) >= 0].drop_duplicates("coarse_id").sort_values("coarse_id")
+    return dict(zip(rows["coarse_id"].astype(int), rows["coarse_label"].astype(str), strict=True))
+
+
+AREA_COLUMNS = ["coarse_id", "coarse_label", "papers", "size", "topics", "topic_labels", "trend"]
+
+
+def area_overview(overview: pd.DataFrame) -> pd.DataFrame:
+    """The topic table (:func:`topic_overview`) grouped by broad area: one row per area, most papers first.
+
+    ``topics`` counts the area's topics with selected papers; ``topic_labels``
+    names them, largest first; ``trend`` adds up their sparklines.
+    """
+    if overview.empty or "coarse_id" not in overview:
+        return pd.DataFrame(columns=AREA_COLUMNS)
+    rows = []
+    for area, group in overview.groupby("coarse_id", sort=True):
+        group = group.sort_values(["papers", "topic_id"], ascending=[False, True])
+        trend = np.sum([np.asarray(t, dtype=int) for t in group["trend"]], axis=0) if len(group["trend"].iat[0]) \
+            else np.array([], dtype=int)
+        rows.append({"coarse_id": int(area), "coarse_label": str(group["coarse_label"].iat[0]),
+                     "papers": int(group["papers"].sum()), "size": int(group["size"].sum()), "topics": len(group),
+                     "topic_labels": "; ".join(group["topic_label"].astype(str)), "trend": trend.tolist()})
+    out = pd.DataFrame(rows, columns=AREA_COLUMNS)
+    return out.sort_values(["papers", "coarse_id"], ascending=[False, True]).reset_index(drop=True)
+
+
+def by_area(overview: pd.DataFrame) -> pd.DataFrame:
+    """The topic table ordered area by area (the area with most selected papers first), then by papers."""
+    if "coarse_id" not in overview or overview.empty:
+        return overview
+    order = {int(a): i for i, a in enumerate(area_overview(overview)["coarse_id"])}
+    rank = overview["coarse_id"].map(order)
+    return (overview.assign(_area=rank).sort_values(["_area", "papers", "topic_id"], ascending=[True, False, True])
+            .drop(columns="_area").reset_index(drop=True))
 
 
 def normalised_texts(papers: pd.DataFrame) -> TextIndex:

@@ -13,7 +13,7 @@ TREND_COLUMNS = ["period", "period_start", "period_end", "complete", "kind", "ke
 
 
 def _long_memberships(papers: pd.DataFrame) -> pd.DataFrame:
-    """One row per (paper, topic) and per (paper, theme), for dated papers only."""
+    """One row per (paper, topic), per (paper, theme) and per (paper, area), for dated papers only."""
     dated = papers[papers["date"].astype(str) != ""]
     dates = pd.to_datetime(dated["date"])
     topics = pd.DataFrame({"date": dates, "kind": "topic", "key": dated["topic_id"].astype(str),
@@ -21,14 +21,18 @@ def _long_memberships(papers: pd.DataFrame) -> pd.DataFrame:
     rows = [(d, "theme", name, name, pid) for d, themes, pid in zip(dates, dated["themes"], dated["paper_id"])
             for name in split_themes(themes)]
     themes = pd.DataFrame(rows, columns=["date", "kind", "key", "label", "paper_id"])
-    members = pd.concat([topics, themes], ignore_index=True)
+    parts = [topics, themes]
+    if "coarse_id" in dated:  # the broad areas (analysis/hierarchy.py), for trends at the coarse level
+        parts.append(pd.DataFrame({"date": dates, "kind": "area", "key": dated["coarse_id"].astype(str),
+                                   "label": dated["coarse_label"].astype(str), "paper_id": dated["paper_id"]}))
+    members = pd.concat(parts, ignore_index=True)
     # With no theme rows the concat falls back to object dtype; .dt needs datetimes.
     members["date"] = pd.to_datetime(members["date"])
     return members, dates
 
 
 def compute_trends(papers: pd.DataFrame) -> pd.DataFrame:
-    """Long table: for each period type, start date, topic or theme: count and share.
+    """Long table: for each period type, start date, topic, theme or broad area: count and share.
 
     ``share`` is the fraction of that period's papers; ``complete`` is False for
     a first or last period the data does not cover whole, so a partial week is

@@ -35,6 +35,7 @@ class View:
     filters: query.Filters
     mask: pd.Series
     papers: pd.DataFrame
+    level: str = "topic"  #: "topic" or "area" (the sidebar's level of detail)
 
     @property
     def path(self) -> str:
@@ -132,10 +133,10 @@ def note_unreadable(path: Path | str, exc: Exception) -> str:
     return reason
 
 
-def make_view(path: Path | str, filters: query.Filters) -> View:
+def make_view(path: Path | str, filters: query.Filters, level: str = "topic") -> View:
     run, stamp = load(path)
     mask = selection(str(Path(path).resolve()), stamp, filters)
-    return View(run=run, stamp=stamp, filters=filters, mask=mask, papers=run.papers[mask].copy())
+    return View(run=run, stamp=stamp, filters=filters, mask=mask, papers=run.papers[mask].copy(), level=level)
 
 
 @st.cache_resource(show_spinner="Drawing the map…", max_entries=8)

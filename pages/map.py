@@ -15,16 +15,21 @@ MAP_HEIGHT = 520
 
 view = current_view()
 grown = bool((plots.added_numbers(view.run.papers) > 0).any())
-colourings = ["topic", "theme", "added"] if grown else ["topic", "theme"]
-if st.session_state.get("map_colour") not in (None, *colourings):
-    st.session_state.pop("map_colour")
+areas = "coarse_id" in view.run.papers
+colourings = ["topic", *["area"] * areas, "theme", *["added"] * grown]
+if st.session_state.get("map_colour") not in (None, *colourings) or st.session_state.get("_map_level") != view.level:
+    st.session_state.pop("map_colour", None)  # a new level of detail colours by it first
+st.session_state["_map_level"] = view.level
 # The map is what the page is for: title and controls share one row, so the map starts on the first screen.
-c0, c1, c2, c3 = st.columns([1.3, 1.7, 0.8, 1.2], vertical_alignment="bottom")
+c0, c1, c2, c3 = st.columns([1.3, 1.9, 0.8, 1.0], vertical_alignment="bottom")
 with c0:
     st.title("Topic map")
 colour_by = c1.radio("Colour by", colourings, horizontal=True, key="map_colour",
-                     format_func=lambda c: "when added" if c == "added" else c,
-                     help="A paper with several themes is drawn as 'several themes'. 'When added' colours each "
+                     index=colourings.index(view.level if view.level in colourings else "topic"),
+                     format_func=lambda c: {"added": "when added", "area": "broad area"}.get(c, c),
+                     help="'Broad area' colours and labels the areas the topics are grouped into (the sidebar's "
+                          "level of detail picks it first). A paper with several themes is drawn as 'several "
+                          "themes'. 'When added' colours each "
                           "addition to the run and keeps the build's papers muted. Novel papers (they fit no topic "
                           "well) are diamonds in every colouring.")
 show_labels = c2.toggle("Topic labels", value=True, key="map_labels")

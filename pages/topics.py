@@ -18,6 +18,22 @@ filter_note(view)
 period = sparkline_period(view.run)
 overview = view_topics(view.path, view.stamp, view.filters, period)
 
+grouped = view.level == "area" and "coarse_id" in overview
+if grouped and not empty_state(view):
+    st.dataframe(
+        query.area_overview(overview), hide_index=True, width="stretch", key="area_table",
+        column_config={
+            "coarse_id": st.column_config.NumberColumn("Area", format="%d", width="small"),
+            "coarse_label": st.column_config.TextColumn("Broad area", width="medium"),
+            "papers": st.column_config.NumberColumn("Papers (filtered)", format="%d"),
+            "size": st.column_config.NumberColumn("Papers (all)", format="%d"),
+            "topics": st.column_config.NumberColumn("Topics", format="%d", help="Its topics with filtered papers."),
+            "topic_labels": st.column_config.TextColumn("Its topics, largest first", width="large"),
+            "trend": st.column_config.BarChartColumn(f"Papers per {period}", y_min=0),
+        })
+    st.caption("Each broad area groups related topics; the table below lists the topics area by area.")
+    overview = query.by_area(overview)
+
 if not empty_state(view):
     users = _curate.is_users(view.run.topics)
     if users:
@@ -26,9 +42,10 @@ if not empty_state(view):
     event = st.dataframe(
         overview, hide_index=True, width="stretch", key="topic_table", on_select="rerun",
         selection_mode="single-row",
-        column_order=["topic_id", "topic_label", "papers", "size", "trend", "themes", "keywords", "first_date",
-                      "last_date", "status", "parents"],
+        column_order=["coarse_label"] * grouped + ["topic_id", "topic_label", "papers", "size", "trend", "themes",
+                                                   "keywords", "first_date", "last_date", "status", "parents"],
         column_config={
+            "coarse_label": st.column_config.TextColumn("Broad area", width="medium"),
             "topic_id": st.column_config.NumberColumn("Id", format="%d", width="small"),
             "topic_label": st.column_config.TextColumn("Topic", width="large",
                                                        help=f"{_curate.MARK}: a name you gave (kept through refits)."),

@@ -30,8 +30,14 @@ if empty_state(view):
 
 span_days = (bounds[1] - bounds[0]).days
 c1, c2, c3 = st.columns(3)
-kind = c1.radio("Show", ["topic", "theme"], horizontal=True, key="tr_kind",
-                format_func={"topic": "topics", "theme": "themes"}.get)
+kinds = ["topic", "area", "theme"] if "coarse_id" in view.run.papers else ["topic", "theme"]
+if st.session_state.get("_tr_level") != view.level:  # the sidebar's level of detail is shown first
+    st.session_state.pop("tr_kind", None)
+st.session_state["_tr_level"] = view.level
+kind = c1.radio("Show", kinds, horizontal=True, key="tr_kind", index=kinds.index(view.level),
+                format_func={"topic": "topics", "area": "broad areas", "theme": "themes"}.get)
+#: The topics or areas the sidebar picked (kind "area" works as "topic" does, one level up).
+picked = {"topic": view.filters.topics, "area": view.filters.areas}.get(kind, ())
 period = c2.radio("Per", ["day", "week", "month"], index=0 if span_days <= 31 else 1 if span_days <= 400 else 2,
                   horizontal=True, key="tr_period")
 measure = c3.radio("Measure", ["count", "share"], index=1, horizontal=True, key="tr_measure",
@@ -41,15 +47,16 @@ style = st.radio("Chart", list(VIEWS), horizontal=True, key="tr_style", format_f
 trends = view_trends(view.path, view.stamp, view.filters)
 full = view.run.trends
 labels = dict(zip(trends.loc[trends["kind"] == kind, "key"], trends.loc[trends["kind"] == kind, "label"], strict=True))
-if kind == "topic" and not view.filters.topics and style == "focus":
-    keys = query.top_keys(trends, period=period, kind="topic", n=10_000)  # the chart shows every topic
-elif kind == "topic" and not view.filters.topics:
-    n_keys = trends[(trends["kind"] == "topic") & (trends["period"] == period)]["key"].nunique()
-    top_n = st.columns([1, 2])[0].slider("Topics shown (most papers first)", 1, min(25, n_keys), min(8, n_keys),
-                                         key="tr_top") if n_keys > 1 else 1
-    keys = query.top_keys(trends, period=period, kind="topic", n=top_n)
-elif kind == "topic":
-    keys = [str(t) for t in view.filters.topics]
+if kind != "theme" and not picked and style == "focus":
+    keys = query.top_keys(trends, period=period, kind=kind, n=10_000)  # the chart shows every topic
+elif kind != "theme" and not picked:
+    n_keys = trends[(trends["kind"] == kind) & (trends["period"] == period)]["key"].nunique()
+    noun = "Topics" if kind == "topic" else "Areas"
+    top_n = st.columns([1, 2])[0].slider(f"{noun} shown (most papers first)", 1, min(25, n_keys), min(8, n_keys),
+                                         key="tr_top" if kind == "topic" else "tr_top_area") if n_keys > 1 else 1
+    keys = query.top_keys(trends, period=period, kind=kind, n=top_n)
+elif kind != "theme":
+    keys = [str(t) for t in picked]
 else:
     keys = [n for n in view.run.theme_names if n in labels] or sorted(labels)
     if not keys:
@@ -100,7 +107,9 @@ else:
 
 # --------------------------------------------------------------------------- the chart
 matrix = query.trend_matrix(trends, full, period=period, kind=kind, measure=measure, keys=keys)
-common = {"kind": kind, "period": period, "incomplete": incomplete, "last_date": bounds[1].isoformat()}
+# Areas are numbered like topics: drawn with the same colours and "id: label" names.
+common = {"kind": "topic" if kind == "area" else kind, "period": period, "incomplete": incomplete,
+          "last_date": bounds[1].isoformat()}
 with chart_box:
     if style == "multiples":
         fig = trend_plots.small_multiples(matrix, labels, measure=measure, theme_names=view.run.theme_names,
@@ -114,16 +123,16 @@ with chart_box:
                 "blue below; hover for the share); emerging on top, fading at the bottom.")
     elif style == "focus":
         # The other topics under the same filters, so a topic filter still shows where its topic stands.
-        context = view_trends(view.path, view.stamp, dataclasses.replace(view.filters, topics=())) \
-            if kind == "topic" and view.filters.topics else trends
+        context = view_trends(view.path, view.stamp, dataclasses.replace(view.filters, **{f"{kind}s": ()})) \
+            if picked else trends
         options = query.top_keys(context, period=period, kind=kind, n=10_000)
         names = {**dict(zip(context.loc[context["kind"] == kind, "key"], context.loc[context["kind"] == kind, "label"],
                             strict=True)), **labels}
-        wanted = keys[0] if kind == "topic" and view.filters.topics else (
+        wanted = keys[0] if picked else (
             table["key"].iat[0] if len(table) else options[0])
         focus = st.selectbox(f"{kind.capitalize()} to highlight", options, key=f"tr_focus_{kind}",
                              index=options.index(wanted) if wanted in options else 0,
-                             format_func=lambda k: f"{k}: {names.get(k, k)}" if kind == "topic" else names.get(k, k))
+                             format_func=lambda k: f"{k}: {names.get(k, k)}" if kind != "theme" else names.get(k, k))
         wide = query.trend_matrix(context, full, period=period, kind=kind, measure=measure, keys=options)
         fig = trend_plots.focus_figure(wide, names, focus, measure=measure, theme_names=view.run.theme_names,
                                        growth=growth(context, period, kind, window=window, min_count=min_count,

@@ -151,7 +151,7 @@ def test_cli_trends_csv_has_day_week_month_for_topics_and_themes(cli_seed_run):
     out, _ = cli_seed_run
     trends = read_csv(out / "trends.csv")
     assert list(trends.columns) == TREND_COLUMNS
-    assert set(trends["period"]) == {"day", "week", "month"} and set(trends["kind"]) == {"topic", "theme"}
+    assert set(trends["period"]) == {"day", "week", "month"} and set(trends["kind"]) == {"topic", "theme", "area"}
     for period in ("day", "week", "month"):
         topic_rows = trends[(trends["period"] == period) & (trends["kind"] == "topic")]
         assert topic_rows["count"].astype(int).sum() == 73  # one date: every paper in one period

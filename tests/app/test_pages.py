@@ -26,7 +26,7 @@ def test_every_page_renders_with_title_and_explanation(open_app, page):
     no_exceptions(at)
     assert len(at.title) == 1 and at.title[0].value
     assert at.caption and len(at.caption[0].value) > 30  # the one-line explanation under the title
-    assert [w.label for w in at.sidebar.multiselect] == ["Themes", "Topics"]
+    assert [w.label for w in at.sidebar.multiselect] == ["Themes", "Broad areas", "Topics"]
 
 
 def test_theme_filter_narrows_every_page_and_the_export(open_app, seed_run):
