@@ -20,7 +20,8 @@ def test_first_start_builds_the_demo_offline_and_shows_the_map_on_the_first_scre
         try:
             page.goto(url + "/")
             page.get_by_role("heading", name="Paper topics", level=1).wait_for(timeout=60_000)
-            assert "First start: building the demo run" in page.inner_text("body")
+            # the note renders just after the heading: wait for it rather than read the page at once
+            page.get_by_text("First start: building the demo run").wait_for(timeout=30_000)
             page.wait_for_selector(".js-plotly-plot canvas", timeout=300_000)
             wait_ready(page, "Topic map")
             assert_clean(page)
