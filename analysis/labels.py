@@ -1,0 +1,260 @@
+"""Topic labels as a researcher writes them: whole noun phrases from the abstracts, distinct across a run.
+
+No tagger or language model is needed (and none may be downloaded): the
+candidate phrases are the runs of content words between stop words and
+punctuation, as written, and a run is cut short to a sub-phrase only where
+the corpus itself uses that sub-phrase on its own. "Convolutional neural" is
+followed by "networks" nearly every time it is written, so it is never a
+candidate; "neural networks" is written after "graph", "convolutional" and
+alone, so it stays one.
+
+:class:`PhraseVectorizer` sits in BERTopic's vectorizer slot, so c-TF-IDF,
+KeyBERTInspired and MMR rank these phrases rather than 1-2-word n-grams that
+skip stop words ("reasoning spatial" from "reasoning about spatial").
+:func:`compose_labels` then writes each topic's label from its ranked phrases,
+giving every phrase to one topic only, in the casing the corpus writes it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import numpy as np
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
+
+#: Words that end a phrase: verbs and connectives of abstracts, on top of English stop words.
+BREAK_WORDS = {
+    "propose", "proposed", "proposes", "show", "shows", "shown", "demonstrate", "demonstrates", "based", "using",
+    "use", "used", "uses", "address", "addresses", "achieve", "achieves", "achieving", "outperforms", "outperform",
+    "introduce", "introduces", "present", "presents", "furthermore", "however", "improve", "improves", "improving",
+    "leveraging", "leverage", "leverages", "enables", "enable", "enabling", "remains", "remain", "significantly",
+    "effectively", "github", "https", "http", "com", "available", "including", "includes", "include", "via",
+    "respectively", "while", "whereas", "across", "without", "within", "compared", "allows", "allow", "makes",
+    "make", "like", "provides", "provide", "requires", "require", "particularly", "especially", "specifically",
+    "typically", "often", "usually", "consistently", "substantially", "notably", "widely", "generally", "recently",
+    "increasingly", "highly", "largely", "primarily", "mainly", "directly", "simply", "easily", "e", "g", "i",
+    "et", "al", "etc", "vs", "s", "t", "requiring", "required", "yielding", "yields", "yield", "producing",
+    "produces", "making", "allowing", "providing", "leading", "leads", "resulting", "reducing",
+    "reduces", "achieved", "involving", "involves", "containing", "contains", "exploring", "explores",
+    "explore", "investigate", "investigates", "investigating", "employ", "employs", "employing", "exhibit",
+    "exhibits", "obtain", "obtains", "obtained", "observe", "observed", "find", "finds", "found", "reveal",
+    "reveals", "suggest", "suggests", "perform", "performs", "performed", "consider", "considered", "aim",
+    "aims", "focus", "focuses", "focusing", "called", "termed", "named", "known", "designed", "tailored",
+    "trained", "learned", "learns", "capture", "captures", "capturing", "significant", "greatly", "better",
+    "greater", "more", "less", "fewer", "higher", "lower", "larger", "smaller", "faster", "stronger",
+}
+STOP_WORDS = frozenset(ENGLISH_STOP_WORDS | BREAK_WORDS)
+#: Words that qualify but name nothing: never the first or last word of a phrase.
+MODIFIERS = {
+    "novel", "existing", "new", "various", "effective", "extensive", "significant", "recent", "key", "crucial",
+    "critical", "superior", "experimental", "different", "diverse", "multiple", "several", "specific", "current",
+    "previous", "prior", "common", "strong", "better", "best", "improved", "simple", "comprehensive", "unified",
+    "efficient", "robust", "powerful", "promising", "challenging", "important", "overall", "generalizable",
+    "first", "second", "state-of-the-art", "competitive", "remarkable", "impressive", "substantial", "limited",
+    "scalable", "practical", "real", "open", "wide", "broad", "rich", "given", "good", "great", "standard",
+    "typical", "traditional", "conventional", "popular", "prominent", "emerging", "high-quality", "fine-grained",
+}
+#: Nouns every abstract has: a phrase needs one word besides these.
+GENERIC = {
+    "paper", "approach", "approaches", "method", "methods", "results", "result", "work", "works", "state", "art",
+    "experiments", "experiment", "study", "studies", "code", "quality", "performance", "challenge", "challenges",
+    "paradigm", "effectiveness", "efficiency", "benchmarks", "datasets", "dataset", "benchmark", "findings",
+    "insights", "analysis", "advances", "framework", "frameworks", "model", "models", "task", "tasks", "problem",
+    "problems", "way", "ways", "issue", "issues", "data", "system", "systems", "technique", "techniques",
+    "process", "terms", "level", "range", "set", "number", "ability", "abilities", "capability", "capabilities",
+    "potential", "field", "domain", "domains", "application", "applications", "settings", "setting", "aspects",
+    "limitations", "gap", "gaps", "solution", "solutions", "strategy", "strategies", "evaluation", "evaluations",
+    "accuracy", "improvement", "improvements", "large", "high", "low", "scale", "time", "times", "order", "impact",
+}
+
+_TOKEN = re.compile(r"[a-z0-9](?:[a-z0-9'\-]*[a-z0-9])?|[^\sa-z0-9]")
+_LETTER = re.compile(r"[a-z]")
+
+
+def _stems(phrase: str) -> frozenset[str]:
+    return frozenset(re.sub(r"(?<=[a-z])s$", "", w) for w in re.split(r"[\s\-]+", phrase.lower()) if w)
+
+
+def chunks(text: str) -> list[list[str]]:
+    """Runs of content words (lower-cased) between stop words, punctuation and bare numbers."""
+    out: list[list[str]] = []
+    run: list[str] = []
+    for tok in _TOKEN.findall(text.lower()):
+        if len(tok) > 1 and tok not in STOP_WORDS and _LETTER.search(tok):
+            run.append(tok)
+        elif run:
+            out.append(run)
+            run = []
+    if run:
+        out.append(run)
+    return out
+
+
+def candidate(words: list[str]) -> bool:
+    """A sub-phrase that can stand as a label phrase: names something, and no dangling qualifier at its ends."""
+    return (words[0] not in MODIFIERS and words[-1] not in MODIFIERS
+            and any(w not in GENERIC and w not in MODIFIERS for w in words))
+
+
+def spans(text: str, max_words: int = 4) -> list[str]:
+    """Every candidate sub-phrase of ``text``'s chunks, up to ``max_words`` words, in written order."""
+    out = []
+    for run in chunks(text):
+        n = len(run)
+        for i in range(n):
+            for j in range(i + 1, min(n, i + max_words) + 1):
+                words = run[i:j]
+                if candidate(words):
+                    out.append(" ".join(words))
+    return out
+
+
+class PhraseVectorizer(CountVectorizer):
+    """CountVectorizer over written phrases; drops the phrases the corpus almost always writes longer.
+
+    ``max_words`` and ``cutoff_share`` are plain attributes rather than
+    ``__init__`` parameters, so BERTopic's safetensors save still records
+    a configuration that a stock CountVectorizer accepts.
+    """
+
+    max_words = 4
+    #: A phrase is cut off when one longer phrase holds at least this share of its occurrences.
+    cutoff_share = 0.5
+    #: Phrases written fewer times than this in the whole corpus are not kept (a one-off names no topic).
+    min_count = 1
+
+    def build_analyzer(self):
+        max_words = self.max_words
+        return lambda doc: spans(doc, max_words)
+
+    def fit(self, raw_documents, y=None):
+        self.fit_transform(raw_documents)
+        return self
+
+    def fit_transform(self, raw_documents, y=None):
+        X = super().fit_transform(raw_documents)
+        counts = np.asarray(X.sum(axis=0)).ravel()
+        names = self.get_feature_names_out()
+        keep = whole_phrases(names, counts, self.cutoff_share) & (counts >= self.min_count)
+        if keep.all():
+            return X
+        kept = names[keep]
+        self.vocabulary_ = {str(w): i for i, w in enumerate(kept)}
+        return X[:, np.flatnonzero(keep)]
+
+
+def whole_phrases(names, counts: np.ndarray, cutoff_share: float) -> np.ndarray:
+    """False for each phrase that one phrase a word longer holds ``cutoff_share`` of the occurrences of."""
+    index = {str(w): i for i, w in enumerate(names)}
+    longest = np.zeros(len(names))
+    for j, name in enumerate(names):
+        name = str(name)
+        if " " not in name:
+            continue
+        for shorter in (name.split(" ", 1)[1], name.rsplit(" ", 1)[0]):
+            k = index.get(shorter)
+            if k is not None and counts[j] > longest[k]:
+                longest[k] = counts[j]
+    return longest < cutoff_share * counts
+
+
+def make_phrase_vectorizer(n_docs: int) -> PhraseVectorizer:
+    """Phrases as written; on larger corpora a phrase must be written at least twice."""
+    vec = PhraseVectorizer(lowercase=False)
+    vec.min_count = 1 if n_docs < 300 else 2
+    return vec
+
+
+# --------------------------------------------------------------------------- casing
+
+def written_forms(docs: list[str], words: set[str]) -> dict[str, str]:
+    """Each word as the corpus most often writes it inside a sentence ("EHR", "LoRA", "Gaussian", "diffusion").
+
+    Sentence-initial words are skipped: their capital says nothing about the
+    word. A word never seen inside a sentence stays lower-case.
+    """
+    if not words:
+        return {}
+    pattern = re.compile(r"(?<![\w\-])(" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+                         + r")(?![\w\-])", re.IGNORECASE)
+    forms: dict[str, Counter] = {w: Counter() for w in words}
+    for doc in docs:
+        doc = doc[doc.find(". ") + 2:]  # the abstract: a title's Title Case says nothing about a word
+        for m in pattern.finditer(doc):
+            before = doc[max(0, m.start() - 3):m.start()].rstrip()
+            if not before or before[-1] in ".!?:":
+                continue
+            forms[m.group(1).lower()][m.group(1)] += 1
+    out = {}
+    for w, c in forms.items():
+        form = c.most_common(1)[0][0] if c else w
+        # Title Case in titles ("Scaling Laws for ...") is no evidence against the lower-case majority.
+        out[w] = form if form != w and c[form] > c[w] else w
+    return out
+
+
+def cased(phrase: str, forms: dict[str, str]) -> str:
+    return " ".join(forms.get(w, w) for w in phrase.split(" "))
+
+
+# --------------------------------------------------------------------------- composing labels
+
+def pick_phrases(candidates: list[str], n: int, reach: int = 10) -> list[str]:
+    """Up to ``n`` phrases that each add words.
+
+    Among the first ``reach`` candidates a longer phrase replaces one it
+    contains as written ("reasoning" -> "spatial reasoning"): it says more,
+    in the same words.
+    """
+    chosen: list[str] = []
+    for rank, phrase in enumerate(candidates):
+        stems = _stems(phrase)
+        if not stems:
+            continue
+        overlap = [c for c in chosen if _stems(c) & stems]
+        if not overlap:
+            if len(chosen) < n:
+                chosen.append(phrase)
+            continue
+        if rank < reach and all(f" {c} " in f" {phrase} " for c in overlap):
+            at = chosen.index(overlap[0])
+            chosen = [c for c in chosen if c not in overlap]
+            chosen.insert(min(at, len(chosen)), phrase)
+    return chosen[:n]
+
+
+def owners(keywords: dict[int, list[str]]) -> dict[frozenset, int]:
+    """Which topic each phrase belongs to: the one that ranks it highest (then the larger topic, lower id)."""
+    best: dict[frozenset, tuple[int, int]] = {}
+    for t, words in keywords.items():
+        for rank, w in enumerate(words):
+            key = _stems(w)
+            if key not in best or (rank, t) < best[key]:
+                best[key] = (rank, t)
+    return {k: t for k, (_, t) in best.items()}
+
+
+def compose_labels(keywords: dict[int, list[str]], docs: list[str], n: int = 3) -> dict[int, str]:
+    """A label per topic from its ranked phrases; no phrase heads or appears in two topics' labels.
+
+    A phrase several topics rank goes to the topic that ranks it highest; the
+    others are labelled by what is theirs alone, so two topics about video
+    generation read "Video generation, ..." and "Video editing, ...".
+    """
+    own = owners({t: ws for t, ws in keywords.items() if t != -1})
+    picked = {}
+    for t, words in keywords.items():
+        if t == -1:
+            continue
+        mine = [w for w in words if own.get(_stems(w)) == t]
+        picked[t] = pick_phrases(mine, n) or pick_phrases(words, n)
+    forms = written_forms(docs, {w for ps in picked.values() for p in ps for w in p.split(" ")})
+    labels = {t: _sentence_case(", ".join(cased(p, forms) for p in ps)) for t, ps in picked.items()}
+    if -1 in keywords:
+        labels[-1] = "Outliers"
+    return labels
+
+
+def _sentence_case(label: str) -> str:
+    return label[0].upper() + label[1:] if label else "Miscellaneous"
