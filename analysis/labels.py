@@ -92,7 +92,8 @@ def chunks(text: str) -> list[list[str]]:
     for segment in _SEPARATOR.split(text.lower()):
         run: list[str] = []
         for tok in segment.split():
-            tok = tok.strip("'-")
+            if not tok.isalnum():
+                tok = tok.strip("'-")
             if len(tok) > 1 and tok not in STOP_WORDS and (tok[0].isalpha() or _LETTER.search(tok)):
                 run.append(tok)
             elif run:
@@ -178,11 +179,25 @@ class PhraseVectorizer(CountVectorizer):
                                                                                  self.min_end_share)
         self.vocabulary_ = {w: i for i, w in enumerate(names[keep].tolist())}
         self.fixed_vocabulary_ = False
+        self._seen = {}
         return self._matrix(lists)
 
     def transform(self, raw_documents):
+        """Counts of the fitted phrases; a paper seen by an earlier call is not read again.
+
+        BERTopic transforms samples of the same papers twice (its own
+        representative documents, then KeyBERTInspired's).
+        """
         self._check_vocabulary()
-        return self._matrix([spans(doc, self.max_words) for doc in raw_documents])
+        vocab = self.vocabulary_
+        memo = self.__dict__.setdefault("_seen", {})
+        lists = []
+        for doc in raw_documents:
+            known = memo.get(doc)
+            if known is None:
+                known = memo[doc] = [w for w in spans(doc, self.max_words) if w in vocab]
+            lists.append(known)
+        return self._matrix(lists)
 
     def _matrix(self, lists: list[list[str]]) -> sp.csr_matrix:
         vocab = self.vocabulary_
@@ -317,12 +332,14 @@ def owners(keywords: dict[int, list[str]]) -> dict[frozenset, int]:
     return {k: t for k, (_, t) in best.items()}
 
 
-def compose_labels(keywords: dict[int, list[str]], docs: list[str], n: int = 3) -> dict[int, str]:
+def compose_labels(keywords: dict[int, list[str]], docs: list[str], n: int = 3, topics=None) -> dict[int, str]:
     """A label per topic from its ranked phrases; no phrase heads or appears in two topics' labels.
 
     A phrase several topics rank goes to the topic that ranks it highest; the
     others are labelled by what is theirs alone, so two topics about video
     generation read "Video generation, ..." and "Video editing, ...".
+    With ``topics`` (each doc's topic) a label's casing is read from its own
+    topic's papers, which write its words most (and the corpus is read once).
     """
     own = owners({t: ws for t, ws in keywords.items() if t != -1})
     picked = {}
@@ -331,8 +348,14 @@ def compose_labels(keywords: dict[int, list[str]], docs: list[str], n: int = 3) 
             continue
         mine = [w for w in words if own.get(content_key(w)) == t]
         picked[t] = pick_phrases(mine, n) or pick_phrases(words, n)
-    forms = written_forms(docs, {w for ps in picked.values() for p in ps for w in p.split(" ")})
-    labels = {t: _sentence_case(", ".join(cased(p, forms) for p in ps)) for t, ps in picked.items()}
+    by_topic: dict[int, list[str]] = {}
+    for d, k in zip(docs, topics if topics is not None else [None] * len(docs), strict=True):
+        by_topic.setdefault(k, []).append(d)
+    labels = {}
+    for t, ps in picked.items():
+        own_docs = docs if topics is None else by_topic.get(t) or docs
+        forms = written_forms(own_docs, {w for p in ps for w in p.split(" ")})
+        labels[t] = _sentence_case(", ".join(cased(p, forms) for p in ps))
     if -1 in keywords:
         labels[-1] = "Outliers"
     return labels

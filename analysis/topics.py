@@ -280,7 +280,7 @@ class TopicModeler:
         assigned = np.asarray(model.topics_, dtype=int)
         keywords = {int(t): [(w, float(s)) for w, s in (ws or []) if w]
                     for t, ws in model.get_topics().items()}
-        names = self._labels(keywords, docs)
+        names = self._labels(keywords, docs, assigned)
         model.set_topic_labels(names)
         reps = {}
         for t in keywords:
@@ -290,10 +290,10 @@ class TopicModeler:
                            representative=reps, min_topic_size=clusters.min_topic_size,
                            warnings=list(clusters.warnings))
 
-    def _labels(self, keywords: dict[int, list[tuple[str, float]]], docs: list[str]) -> dict[int, str]:
+    def _labels(self, keywords: dict[int, list[tuple[str, float]]], docs: list[str], topics) -> dict[int, str]:
         words = {t: [w for w, _ in kw] for t, kw in keywords.items()}
         if self.config.labels == "phrases":
-            return compose_labels(words, docs, self.config.label_words)
+            return compose_labels(words, docs, self.config.label_words, topics)
         return {t: ("Outliers" if t == -1 else make_label(ws, self.config.label_words)) for t, ws in words.items()}
 
     def save(self, path: Path) -> None:
