@@ -144,7 +144,10 @@ class TopicConfig:
     min_topic_size: int | None = None  # None: scaled to corpus size
     reduce_outliers: bool = True
     top_n_words: int = 25  # 10 shown as keywords, 25 for the diversity metric
-    label_words: int = 3
+    label_words: int = 3  # phrases per label
+    #: "phrases": labels are whole noun phrases as the abstracts write them, distinct across the run
+    #: (analysis/labels.py); "ngrams": the 1-2-word c-TF-IDF n-grams of builds before 2026-12-02.
+    labels: str = "phrases"
     representation: str = "keybert+mmr"  # or "ctfidf"
     #: HDBSCAN's "leaf" selection: "eom" tends to keep a corpus's one big split
     #: (e.g. vision vs. language) as two giant topics; leaves are the topics people name.

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .config import TopicConfig, auto_min_topic_size
+from .labels import compose_labels, make_phrase_vectorizer
 from .patches import bertopic_topic_embeddings, import_bertopic
 from .placement import nearest_centroid, topic_centroids
 
@@ -242,7 +243,7 @@ class TopicModeler:
         if not len(docs) == len(embeddings) == len(clusters.labels):
             raise ValueError(f"{len(docs)} docs, {len(embeddings)} embeddings and {len(clusters.labels)} topics")
         self.model_ = self._fit_bertopic(docs, embeddings, clusters.labels)
-        self.result_ = self._collect(clusters, embeddings)
+        self.result_ = self._collect(clusters, embeddings, docs)
         self.topic_ids_, self.centroids_ = topic_centroids(embeddings, self.result_.topics, unit=True)
         return self
 
@@ -255,7 +256,8 @@ class TopicModeler:
             embedding_model=make_backend(self.embed_fn) if self.embed_fn else None,
             umap_model=NoReduction(),
             hdbscan_model=FixedClusters(labels),
-            vectorizer_model=make_vectorizer(len(docs)),
+            vectorizer_model=(make_phrase_vectorizer(len(docs)) if self.config.labels == "phrases"
+                              else make_vectorizer(len(docs))),
             ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
             representation_model=make_representation(self.config, self.seed) if self.embed_fn else None,
             top_n_words=self.config.top_n_words,
@@ -273,13 +275,12 @@ class TopicModeler:
             model.fit(docs, embeddings=embeddings)
         return model
 
-    def _collect(self, clusters: Clusters, embeddings: np.ndarray) -> TopicResult:
+    def _collect(self, clusters: Clusters, embeddings: np.ndarray, docs: list[str]) -> TopicResult:
         model = self.model_
         assigned = np.asarray(model.topics_, dtype=int)
         keywords = {int(t): [(w, float(s)) for w, s in (ws or []) if w]
                     for t, ws in model.get_topics().items()}
-        names = {t: ("Outliers" if t == -1 else make_label([w for w, _ in kw], self.config.label_words))
-                 for t, kw in keywords.items()}
+        names = self._labels(keywords, docs, assigned)
         model.set_topic_labels(names)
         reps = {}
         for t in keywords:
@@ -288,6 +289,12 @@ class TopicModeler:
         return TopicResult(topics=assigned, hdbscan_labels=clusters.hdbscan_labels, keywords=keywords, labels=names,
                            representative=reps, min_topic_size=clusters.min_topic_size,
                            warnings=list(clusters.warnings))
+
+    def _labels(self, keywords: dict[int, list[tuple[str, float]]], docs: list[str], topics) -> dict[int, str]:
+        words = {t: [w for w, _ in kw] for t, kw in keywords.items()}
+        if self.config.labels == "phrases":
+            return compose_labels(words, docs, self.config.label_words, topics)
+        return {t: ("Outliers" if t == -1 else make_label(ws, self.config.label_words)) for t, ws in words.items()}
 
     def save(self, path: Path) -> None:
         """BERTopic's safetensors format (configs, c-TF-IDF, topic embeddings; no pickles) and our centroids.
