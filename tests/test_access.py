@@ -95,7 +95,11 @@ def test_quotas_say_what_was_reached(runs):
     access.check_build_quota(runs, first, alice, cfg)  # rebuilding one's own run is not a new run
     access.check_build_quota(runs, runs / "x", access.Visitor("bob"), cfg)
     tight = ShareConfig(mode="shared", visitor_disk_mb=1)
-    assert access.folder_bytes(first) > 1_000_000
+    carol = access.Visitor("carol")  # more visitor runs until they take more than the operator's 1 MB
+    while sum(access.folder_bytes(p) for p in runs.iterdir() if p.name.startswith("v")) <= 1_000_000:
+        extra = runs / access.namespaced(f"copy{len(list(runs.iterdir()))}", carol, cfg)
+        shutil.copytree(runs / "demo", extra)
+        access.claim(extra, carol)
     with pytest.raises(InputError, match=r"visitors' runs use .* MB, the space the operator allows \(1 MB\)"):
         access.check_build_quota(runs, runs / "x", access.Visitor("bob"), tight)
     access.check_build_quota(runs, runs / "x", access.Visitor("op", editor=True), tight)
