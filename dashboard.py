@@ -367,6 +367,7 @@ def main() -> None:
     run_page(page, view)
 
 
-if share().shared:  # also for what runs outside main (widget callbacks): Streamlit then shows a generic line
+SHARED = share().shared
+if SHARED:  # also for what runs outside main (widget callbacks): Streamlit then shows a generic line
     st.set_option("client.showErrorDetails", "none")
-guarded(main, hide_errors=share().shared)
+guarded(main, hide_errors=SHARED)

@@ -78,3 +78,32 @@ def q2_run(shared_data, cache_dir, tmp_path_factory) -> Path:
                            "--cache", str(cache_dir)], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     return out
+
+
+@pytest.fixture(scope="session")
+def formula_themes() -> list[str]:
+    """Theme names a spreadsheet would run as formulas; the CSV copies escape them, the dashboard must not."""
+    return ['=HYPERLINK("http://example.com","Mixture-of-experts")', "+Continual learning", "-In-context",
+            "@Multi-task"]
+
+
+@pytest.fixture(scope="session")
+def formula_run(seed_run, cache_dir, tmp_path_factory, formula_themes) -> Path:
+    """A copy of the seed run re-filed by `themes` under four themes (name + one sentence) named like formulas."""
+    import json
+    import shutil
+
+    run = tmp_path_factory.mktemp("formula") / "formula"
+    shutil.copytree(seed_run, run)
+    sentences = ["Sparse models that route each token to a few expert subnetworks.",
+                 "Models that learn new tasks over time without forgetting the old ones.",
+                 "Language models that learn a task from examples given in the prompt.",
+                 "One model trained on several tasks jointly, sharing parameters."]
+    themes = run.parent / "themes.toml"
+    themes.write_text("".join(f"[[theme]]\nname = {json.dumps(n)}\ndescription = {json.dumps(d)}\n\n"
+                              for n, d in zip(formula_themes, sentences, strict=True)))
+    proc = subprocess.run([sys.executable, "-m", "analysis", "themes", str(run), "--themes", str(themes),
+                           "--cache", str(cache_dir), "--quiet"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    return run

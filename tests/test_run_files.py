@@ -17,36 +17,6 @@ from analysis.trends import compute_trends
 
 ROOT = Path(__file__).resolve().parent.parent
 
-#: Theme names a spreadsheet would run as formulas; the CSV copies escape them, the dashboard must not.
-FORMULA_THEMES = ['=HYPERLINK("http://example.com","Mixture-of-experts")', "+Continual learning", "-In-context",
-                  "@Multi-task"]
-
-
-def formula_theme_file(path):
-    """Four themes (name and one sentence each, like a user's file) whose names start with = + - @."""
-    sentences = ["Sparse models that route each token to a few expert subnetworks.",
-                 "Models that learn new tasks over time without forgetting the old ones.",
-                 "Language models that learn a task from examples given in the prompt.",
-                 "One model trained on several tasks jointly, sharing parameters."]
-    body = "".join(f"[[theme]]\nname = {json.dumps(n)}\ndescription = {json.dumps(d)}\n\n"
-                   for n, d in zip(FORMULA_THEMES, sentences, strict=True))
-    path.write_text(body)
-    return path
-
-
-@pytest.fixture(scope="module")
-def formula_run(seed_run, cache_dir, tmp_path_factory):
-    """A copy of the seed run re-filed by `themes` under the four formula-like theme names."""
-    run = tmp_path_factory.mktemp("formula") / "formula"
-    shutil.copytree(seed_run, run)
-    themes = formula_theme_file(run.parent / "themes.toml")
-    proc = subprocess.run([sys.executable, "-m", "analysis", "themes", str(run), "--themes", str(themes),
-                           "--cache", str(cache_dir), "--quiet"], cwd=ROOT, capture_output=True, text=True,
-                          timeout=600)
-    assert proc.returncode == 0, proc.stderr
-    return run
-
-
 def test_a_run_keeps_exact_parquet_copies_of_trends_and_skipped_rows(seed_run):
     assert (seed_run / "trends.parquet").is_file() and (seed_run / "skipped.parquet").is_file()
     run = load_run(seed_run)
@@ -54,11 +24,11 @@ def test_a_run_keeps_exact_parquet_copies_of_trends_and_skipped_rows(seed_run):
     pd.testing.assert_frame_equal(run.trends.reset_index(drop=True), compute_trends(run.papers), check_dtype=False)
 
 
-def test_formula_like_theme_names_come_back_exactly_from_the_run(formula_run):
+def test_formula_like_theme_names_come_back_exactly_from_the_run(formula_run, formula_themes):
     run = load_run(formula_run)
-    assert run.theme_names == FORMULA_THEMES
+    assert run.theme_names == formula_themes
     keys = set(run.trends.loc[run.trends["kind"] == "theme", "key"])
-    filed = {t for cell in run.papers["themes"] for t in FORMULA_THEMES if t in cell}
+    filed = {t for cell in run.papers["themes"] for t in formula_themes if t in cell}
     assert filed and keys == filed  # every theme with papers has its trend rows, under its exact name
     # ... while the spreadsheet copy escapes them, which is why nothing reads it back
     csv = (formula_run / "trends.csv").read_text()

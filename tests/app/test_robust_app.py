@@ -16,31 +16,12 @@ from app_support import ROOT, dashboard_app, no_exceptions, page_path, shown_cou
 from analysis.rundir import load_run
 from analysis.text import FSI, LABEL_CHARS, PDI
 
-FORMULA_THEMES = ['=HYPERLINK("http://example.com","Mixture-of-experts")', "+Continual learning", "-In-context",
-                  "@Multi-task"]
-
 
 def cli(*args, timeout: float = 600) -> subprocess.CompletedProcess:
     proc = subprocess.run([sys.executable, "-m", "analysis", *map(str, args)], cwd=ROOT, capture_output=True,
                           text=True, timeout=timeout)
     assert proc.returncode == 0, proc.stderr[-2000:]
     return proc
-
-
-@pytest.fixture(scope="module")
-def formula_run(seed_run, cache_dir, tmp_path_factory) -> Path:
-    """The seed run re-filed (`themes`) under four themes, name + sentence, whose names start with = + - @."""
-    run = tmp_path_factory.mktemp("formula") / "formula"
-    shutil.copytree(seed_run, run)
-    sentences = ["Sparse models that route each token to a few expert subnetworks.",
-                 "Models that learn new tasks over time without forgetting the old ones.",
-                 "Language models that learn a task from examples given in the prompt.",
-                 "One model trained on several tasks jointly, sharing parameters."]
-    themes = run.parent / "themes.toml"
-    themes.write_text("".join(f"[[theme]]\nname = {json.dumps(n)}\ndescription = {json.dumps(d)}\n\n"
-                              for n, d in zip(FORMULA_THEMES, sentences, strict=True)))
-    cli("themes", run, "--themes", themes, "--cache", cache_dir, "--quiet")
-    return run
 
 
 @pytest.fixture
@@ -181,16 +162,16 @@ def test_switching_runs_keeps_only_the_filters_that_hold_there_and_the_url_says_
 
 
 # --------------------------------------------------------------------------- exact data, text in its box
-def test_theme_names_that_look_like_formulas_round_trip_into_the_trends_chart(runs, formula_run):
+def test_theme_names_that_look_like_formulas_round_trip_into_the_trends_chart(runs, formula_run, formula_themes):
     shutil.copytree(formula_run, runs / "formula")
     at = open_at({"run": "formula"}, "pages/trends.py")
     at.radio(key="tr_kind").set_value("theme").run()
     no_exceptions(at)
-    assert at.multiselect(key="theme").options == FORMULA_THEMES
+    assert at.multiselect(key="theme").options == formula_themes
     figure = json.loads(at.get("plotly_chart")[0].proto.spec)
     # one day of papers: one bar per theme (a longer run has a line per theme, named the same way)
     names = [t["name"] for t in figure["data"] if t.get("name")] or figure["data"][0]["x"]
-    filed = {t for cell in load_run(formula_run).papers["themes"] for t in FORMULA_THEMES if t in cell}
+    filed = {t for cell in load_run(formula_run).papers["themes"] for t in formula_themes if t in cell}
     assert len(filed) == len(names) and not any(n.startswith("'") for n in names)
     for name in filed:  # each theme under its exact name, or the start of it when too long for the chart
         assert any(n == name or (n.endswith("…") and name.startswith(n[:-1])) for n in names), (name, names)
