@@ -28,21 +28,27 @@ METRIC_HELP = {
 def _doc_sets(docs: list[str], terms: list[str]) -> dict[str, set[int]]:
     """Which documents contain each term (a word or phrase, whole words, case-insensitive).
 
-    One pass over the corpus builds an inverted index of the (up to 3-word)
-    n-grams the terms need, instead of scanning every document per term.
+    One pass over the corpus builds an inverted index of the n-grams the terms
+    need; a longer n-gram is only formed where a wanted phrase's first word occurs.
     """
     keys = {t: " ".join(text.words(t)) for t in terms}
-    wanted = set(keys.values())
-    lengths = sorted({len(k.split()) for k in wanted if k})
+    wanted = {k for k in keys.values() if k}
     index: dict[str, set[int]] = {k: set() for k in wanted}
+    lengths_after: dict[str, set[int]] = {}
+    for k in wanted:
+        first, *rest = k.split()
+        if rest:
+            lengths_after.setdefault(first, set()).add(len(rest) + 1)
     for i, doc in enumerate(docs):
         tokens = text.words(doc)
-        for n in lengths:
-            for j in range(len(tokens) - n + 1):
-                gram = " ".join(tokens[j:j + n]) if n > 1 else tokens[j]
-                hit = index.get(gram)
-                if hit is not None:
-                    hit.add(i)
+        grams = set(tokens) & wanted
+        for j, tok in enumerate(tokens):
+            for n in lengths_after.get(tok, ()):
+                gram = " ".join(tokens[j:j + n])
+                if gram in index:
+                    grams.add(gram)
+        for gram in grams:
+            index[gram].add(i)
     return {t: index.get(k, set()) for t, k in keys.items()}
 
 

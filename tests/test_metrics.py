@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from analysis.metrics import agreement, npmi_coherence, silhouette, topic_diversity
+from analysis import text
+from analysis.metrics import _doc_sets, agreement, npmi_coherence, silhouette, topic_diversity
 
 DOCS = ["apple banana", "apple banana cherry", "apple cherry", "durian"]
 
@@ -39,6 +41,21 @@ def test_npmi_averages_pairs_and_matches_phrases():
     pair2 = 1.0                                                    # 'neural network' & 'neural' co-occur always
     pair3 = pair1                                                  # neural & pruning
     assert per == pytest.approx((pair1 + pair2 + pair3) / 3, abs=1e-9)
+
+
+def test_phrase_index_finds_exactly_the_whole_word_occurrences():
+    """The inverted index agrees with a plain whole-word search on real abstracts, phrases of 1 to 4 words."""
+    import pandas as pd
+
+    frame = pd.read_parquet(Path(__file__).parent.parent / "data" / "hf_daily_papers.parquet").head(400)
+    docs = (frame["title"] + ". " + frame["abstract"]).tolist()
+    terms = ["language models", "large language models", "diffusion", "reinforcement learning", "in context",
+             "mixture of experts", "state of the art", "Vision-Language", "no such phrase here", "a"]
+    sets = _doc_sets(docs, terms)
+    keys = [text.phrase_key(d) for d in docs]
+    for term in terms:
+        assert sets[term] == {i for i, k in enumerate(keys) if text.phrase_key(term) in k}, term
+    assert len(sets["large language models"]) > 20 and not sets["no such phrase here"]
 
 
 def test_diversity_by_hand():
