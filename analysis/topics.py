@@ -18,7 +18,6 @@ from pathlib import Path
 import numpy as np
 
 from .config import TopicConfig, auto_min_topic_size
-from .labels import compose_labels, make_phrase_vectorizer
 from .patches import bertopic_topic_embeddings, import_bertopic
 from .placement import nearest_centroid, topic_centroids
 
@@ -252,6 +251,8 @@ class TopicModeler:
         from bertopic import BERTopic
         from bertopic.vectorizers import ClassTfidfTransformer
 
+        from .labels import make_phrase_vectorizer  # scikit-learn, loaded when keywords are made (not on add)
+
         model = BERTopic(
             embedding_model=make_backend(self.embed_fn) if self.embed_fn else None,
             umap_model=NoReduction(),
@@ -293,6 +294,8 @@ class TopicModeler:
     def _labels(self, keywords: dict[int, list[tuple[str, float]]], docs: list[str], topics) -> dict[int, str]:
         words = {t: [w for w, _ in kw] for t, kw in keywords.items()}
         if self.config.labels == "phrases":
+            from .labels import compose_labels
+
             return compose_labels(words, docs, self.config.label_words, topics)
         return {t: ("Outliers" if t == -1 else make_label(ws, self.config.label_words)) for t, ws in words.items()}
 
