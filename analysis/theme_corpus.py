@@ -114,6 +114,9 @@ class ThemeCorpus:
         if self.parts:
             first, second = self.parts
             return PhraseIndex.stack(first.all_phrases, second.phrases)
+        whole = self._cache.get("from")
+        if whole:  # the reference corpus less a run's papers: from its whole index, stored once
+            return whole[0].phrases.restrict(whole[1], min_df=2)
         return PhraseIndex.cached([f"{t}. {a}" for t, a in zip(self.titles, self.abstracts)], self.store, min_df=2)
 
     @cached_property

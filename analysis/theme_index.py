@@ -108,6 +108,17 @@ class PhraseIndex:
         np.add.at(df, cols_b, second.df)
         return cls(terms=terms.astype(object), matrix=sparse.vstack([a, b]).tocsr(), df=df)
 
+    def restrict(self, rows: np.ndarray, min_df: int = 2) -> PhraseIndex:
+        """The index :meth:`build` makes of the documents ``rows`` alone, taken from this one.
+
+        Every term in ``min_df`` of those documents is in at least as many of
+        these, so it is here; only the order of the terms may differ.
+        """
+        m = self.matrix[np.asarray(rows, dtype=np.int64)]
+        df = np.asarray(m.sum(axis=0)).ravel().astype(np.int64)
+        keep = np.flatnonzero(df >= min_df)
+        return PhraseIndex(terms=self.terms[keep], matrix=m[:, keep].tocsr(), df=df[keep])
+
     def __len__(self) -> int:
         return self.matrix.shape[0]
 

@@ -6,6 +6,7 @@ import numpy as np
 
 from analysis import theme_model
 from analysis.theme_corpus import ThemeCorpus
+from analysis.theme_index import PhraseIndex
 from analysis.themes import load_themes
 
 
@@ -48,3 +49,19 @@ def test_a_subset_reads_its_whole_corpus_store_whatever_papers_it_leaves_out(run
         part = seed_corpus(run, tmp_path).subset(rows)
         assert theme_model.ThemeModel.mentions(plan, part, np.arange(len(rows))) == [whole[i] for i in rows]
     assert len(list(tmp_path.glob("mentions-*.json"))) == 1
+
+
+def _by_term(index: PhraseIndex) -> dict[str, set[int]]:
+    csc = index.matrix.tocsc()
+    return {str(t): set(csc.indices[csc.indptr[j]:csc.indptr[j + 1]].tolist()) for j, t in enumerate(index.terms)}
+
+
+def test_a_subset_takes_its_phrase_index_from_its_whole_corpus(run, tmp_path):
+    """Equal to indexing the subset's texts afresh, and one stored index serves every subset."""
+    for rows in (np.arange(0, 73, 2), np.arange(5, 60)):
+        part = seed_corpus(run, tmp_path).subset(rows)
+        fresh = PhraseIndex.build([f"{t}. {a}" for t, a in zip(part.titles, part.abstracts)], min_df=2)
+        got = part.phrases
+        assert _by_term(got) == _by_term(fresh) and len(fresh.terms) > 100
+        assert dict(zip(got.terms, got.df)) == dict(zip(fresh.terms, fresh.df))
+    assert len(list(tmp_path.glob("phrases-*.npz"))) == 1
