@@ -9,6 +9,8 @@ build writes exactly the same run directory as a local one.
 from __future__ import annotations
 
 import os
+import socket
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -24,9 +26,14 @@ class LocalEngine:
 
     name = "local"
 
+    def __init__(self):
+        self.embedded_by_: list[dict] = []
+
     def embed(self, texts: list[str], embedder: Embedder, cache: EmbeddingCache,
               progress: CountProgress | None = None, show_bar: bool = False) -> tuple[np.ndarray, int]:
-        return embed_with_cache(texts, embedder, cache, progress=progress, show_bar=show_bar)
+        vectors, n_new = embed_with_cache(texts, embedder, cache, progress=progress, show_bar=show_bar)
+        self.embedded_by_ = [{"node": socket.gethostname(), "actor": f"pid {os.getpid()}", "papers": int(n_new)}]
+        return vectors, n_new
 
     def assign(self, emb: np.ndarray, centroids: np.ndarray, ids: np.ndarray, sample_emb: np.ndarray,
                sample_xy: np.ndarray, block: int = 4096) -> tuple[np.ndarray, np.ndarray]:
@@ -49,8 +56,20 @@ class _EmbedActor:
             self.embedder.install_prepared(ray.get(prepared[0]))
 
     def __call__(self, batch: dict) -> dict:
+        import ray
+
         vectors = self.embedder.encode(list(batch["text"]))
-        return {"i": batch["i"], "vector": vectors}
+        context = ray.get_runtime_context()
+        n = len(batch["i"])
+        return {"i": batch["i"], "vector": vectors, "node": np.array([context.get_node_id()] * n),
+                "actor": np.array([context.get_actor_id()] * n)}
+
+
+def _bar(total: int, show: bool):
+    """Papers embedded / total, with rate and time left, in the terminal (Ray Data's own bars are off)."""
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, unit="paper", desc="embedding (ray)", disable=not show)
 
 
 def _ray_token_available() -> bool:
@@ -84,6 +103,7 @@ class RayEngine:
         self.actors = actors
         self.batch_size = batch_size
         self._started = False
+        self.embedded_by_: list[dict] = []
 
     def _ray(self):
         import ray
@@ -119,16 +139,31 @@ class RayEngine:
             prepared = embedder.prepared_bytes()  # made once here, not once per worker
             # In a list, so Ray hands each actor the reference and the actor fetches the bytes once.
             blob = None if prepared is None else [ray.put(prepared)]
-            ds = ray.data.from_pandas(frame).map_batches(
-                _EmbedActor, batch_size=self.batch_size, concurrency=actors, num_cpus=threads,
+            # One pandas frame would be one block, so one actor would embed everything while the others
+            # wait: hand Ray Data blocks of one batch each, at least four per actor, and give an actor its next
+            # batch only when it has finished the last (Ray Data's default queues four, and the first actor
+            # ready would take them all).
+            batch = max(1, min(self.batch_size, -(-len(frame) // (4 * actors))))
+            blocks = [frame.iloc[i:i + batch] for i in range(0, len(frame), batch)]
+            pool = ray.data.ActorPoolStrategy(size=actors, max_tasks_in_flight_per_actor=1)
+            ds = ray.data.from_pandas(blocks).map_batches(
+                _EmbedActor, batch_size=batch, compute=pool, num_cpus=threads,
                 fn_constructor_kwargs={"config": embedder.config, "cpus": threads, "prepared": blob})
-            done = 0
+            done, by = 0, Counter()
+            bar = _bar(len(todo), show_bar)
             for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
                 idx = batch["i"]
                 plan.keep(idx, np.asarray(batch["vector"], dtype=np.float32))
+                by.update(zip(batch["node"].tolist(), batch["actor"].tolist()))
                 done += len(idx)
+                bar.update(len(idx))
                 if progress:
                     progress(done, len(todo))
+            bar.close()
+            self.embedded_by_ = [{"node": node, "actor": actor, "papers": int(n)}
+                                 for (node, actor), n in sorted(by.items())]
+        else:
+            self.embedded_by_ = []
         return plan.vectors(), len(todo)
 
     def assign(self, emb: np.ndarray, centroids: np.ndarray, ids: np.ndarray, sample_emb: np.ndarray,

@@ -399,6 +399,7 @@ def _meta(b: _Build) -> dict:
                    "reduction_from_cache": b.reducer.computed == 0,
                    "fitted_on": n if b.fit_idx is None else int(len(b.fit_idx))},
         "engine": b.engine.name,
+        "embedded_by": list(getattr(b.engine, "embedded_by_", [])),
         "metrics": b.metrics,
         "seconds": b.timer.seconds,
         "warnings": corpus.warnings + res.warnings + b.cache.problems + b.reducer.cache.problems,

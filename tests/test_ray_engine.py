@@ -59,6 +59,17 @@ def test_ray_run_directory_has_the_local_contract(runs):
     assert set(runs["ray"]["paper_id"]) == set(runs["local-full"]["paper_id"])
 
 
+def test_ray_embedding_is_spread_over_the_actor_pool(runs):
+    """One pandas frame used to be one block, so one actor embedded every paper; now each actor gets batches."""
+    by = json.loads((runs["dir"] / "ray" / "run.json").read_text())["embedded_by"]
+    assert len({entry["actor"] for entry in by}) >= 2
+    assert all(entry["papers"] > 0 and entry["node"] for entry in by)
+    assert sum(entry["papers"] for entry in by) == N_PAPERS
+    # The local builds found every vector in the Ray build's cache: one entry, nothing embedded.
+    local = json.loads((runs["dir"] / "local-full" / "run.json").read_text())["embedded_by"]
+    assert len(local) == 1 and local[0]["papers"] == 0 and local[0]["actor"].startswith("pid ")
+
+
 def test_ray_gives_what_the_local_engine_gives_for_the_same_sample(runs):
     ray, local = runs["ray"].set_index("paper_id"), runs["local-sampled"].set_index("paper_id")
     local = local.loc[ray.index]
@@ -126,6 +137,7 @@ def test_build_joins_a_cluster_started_with_ray_start(papers_csv, tmp_path, pyte
         assert proc.returncode == 0, proc.stderr[-2000:]
         meta = json.loads((out / "run.json").read_text())
         assert meta["engine"] == "ray" and meta["counts"]["embedded_new"] == 60
+        assert sum(entry["papers"] for entry in meta["embedded_by"]) == 60
         assert len(pd.read_csv(out / "papers.csv")) + len(pd.read_csv(out / "skipped.csv")) == 60
     finally:
         subprocess.run([ray_bin, "stop", "--force"], env=env, capture_output=True, timeout=120)
