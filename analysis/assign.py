@@ -1,10 +1,12 @@
-"""Assigning new papers to a finished run's topics with its saved model, without refitting.
+"""Assigning new papers to a finished run's topics without refitting or changing the run.
 
-The run's model folder holds each topic's centroid (``topic_centroids.safetensors``;
-runs written before that file existed are read from BERTopic's own files).
-A new paper takes the topic whose centroid is most similar to its own, by
-the rule that also extends a sampled fit to the rest of a large corpus
-(:mod:`analysis.placement`), and its themes from the run's theme list.
+A new paper gets the topic ``add`` would give it: a similarity-weighted vote
+of its most similar papers of the run (:func:`analysis.placement.neighbour_topics`),
+over the topics the run shows now, so a user's merges, splits and moves count
+and the labels are the current ones. Runs written before vectors were kept
+fall back to the saved model's topic centroids (``topic_centroids.safetensors``,
+or BERTopic's own files before that). Themes are filed from the run's theme
+list with the vectors already computed.
 """
 
 from __future__ import annotations
@@ -19,31 +21,28 @@ from .config import EmbedConfig, default_cache_dir, model_cache_dir, shipped_emb
 from .corpus import Corpus, load_corpus
 from .embed import EmbeddingCache, SentenceEmbedder, embed_with_cache
 from .hierarchy import with_paper_areas
-from .placement import nearest_centroid, topic_centroids
+from .placement import nearest_centroid, neighbour_topics
 from .rundir import Run, load_run, load_vectors
-from .themes import assign_themes, themes_from_run
+from .themes import assign_themes, load_themes, themes_from_run
 from .topics import load_centroids
 
 
-def assign_corpus(run: Run, corpus: Corpus, embeddings: np.ndarray) -> pd.DataFrame:
-    """Topic, label, broad area and themes for papers the run has not seen.
-
-    The centroids come from the run's own vectors when it keeps them: after a
-    refit the saved model numbers its topics by size, not by the run's ids.
-    """
+def assign_corpus(run: Run, corpus: Corpus, embeddings: np.ndarray, *, embedder=None,
+                  cache_dir=None) -> pd.DataFrame:
+    """Topic, label, broad area and themes for papers the run has not seen (the run's current topics)."""
     vectors = load_vectors(run.path, len(run.papers))
     if vectors is not None:
-        ids, centroids = topic_centroids(vectors, run.papers["topic_id"].to_numpy(), unit=True)
-    else:
+        topics = neighbour_topics(embeddings, vectors, run.papers["topic_id"].to_numpy())
+    else:  # an older run: the saved model's centroids (fitted topics, before any edit)
         ids, centroids = load_centroids(Path(run.path) / "model")
-    topics = nearest_centroid(embeddings, centroids, ids)
+        topics = nearest_centroid(embeddings, centroids, ids)
     labels = dict(zip(run.topics["topic_id"], run.topics["topic_label"]))
     out = corpus.papers[["paper_id", "title", "date"]].copy()
     out["topic_id"] = topics
     out["topic_label"] = [labels.get(int(t), "") for t in topics]
     out = with_paper_areas(out, run.topics)  # each paper in its topic's broad area (when the run has areas)
-    themes = themes_from_run(run.meta)
-    out["themes"] = assign_themes(corpus.papers, themes) if themes else ""
+    themes = themes_from_run(run.meta) or load_themes(None)  # as add files them
+    out["themes"] = assign_themes(corpus.papers, themes, embeddings, embedder=embedder, cache_dir=cache_dir)
     return out
 
 
@@ -68,4 +67,4 @@ def assign_files(run_dir: Path, inputs: list[str], cache_dir=None) -> pd.DataFra
     embedder, cache = run_embedder(run.meta, cache_dir)
     corpus = load_corpus(inputs)
     embeddings, _ = embed_with_cache(corpus.texts, embedder, cache)
-    return assign_corpus(run, corpus, embeddings)
+    return assign_corpus(run, corpus, embeddings, embedder=embedder, cache_dir=cache_dir)

@@ -260,3 +260,25 @@ def test_an_edit_that_can_no_longer_apply_is_reported(run_copy, days, cache_dir)
     info = cli("info", run_copy, cache=None).stdout
     assert "edit 1 not applied (rename topic" in info
     assert len(read_log(run_copy)) == 1  # never dropped from the log
+
+
+def test_assign_answers_with_the_curated_topics_as_add_files_them(run_copy, days, cache_dir, tmp_path):
+    """``assign`` writes nothing, but files new papers as ``add`` would: after a merge and a rename too."""
+    ids = load_run(run_copy).topics["topic_id"].astype(int).tolist()
+    into, gone, renamed = ids[0], ids[1], ids[2]
+    edit(run_copy, "merge", into, gone)
+    edit(run_copy, "rename", renamed, "My own name")
+    before = snapshot(run_copy)
+    out = tmp_path / "assigned.csv"
+    cli("assign", run_copy, days[0], "--out", out, cache=cache_dir)
+    assert snapshot(run_copy) == before
+    assigned = pd.read_csv(out, dtype=str, keep_default_na=False).astype({"topic_id": int})
+    assert len(assigned) == n_rows(days[0]) and gone not in set(assigned["topic_id"])
+    assert (assigned.loc[assigned["topic_id"] == renamed, "topic_label"] == "My own name").all()
+    cli("add", run_copy, days[0], cache=cache_dir)
+    run = load_run(run_copy)
+    added = run.papers[run.papers["added_in"] == 1]
+    both = assigned.merge(added, on="paper_id", suffixes=("", "_add"))
+    assert len(both) == len(assigned)
+    assert (both["topic_id"] == both["topic_id_add"]).mean() >= 0.95
+    assert (both["themes"] == both["themes_add"].fillna("")).all()
