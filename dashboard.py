@@ -51,6 +51,10 @@ def main() -> None:
 
 
 SHARED = share().shared
-if SHARED:  # also for what runs outside main (widget callbacks): Streamlit then shows a generic line
+if SHARED:
+    # also for what runs outside main (widget callbacks): Streamlit then shows a generic line
     st.set_option("client.showErrorDetails", "none")
+    # the tables' own CSV download writes cells as they are: visitors get CSVs from the Export page only,
+    # where formulas are neutralised
+    st.set_option("client.disableDataExport", True)
 guarded(main, hide_errors=SHARED)

@@ -11,12 +11,13 @@ from streamlit.testing.v1 import AppTest
 
 @pytest.fixture(autouse=True)
 def error_details():
-    """Shared mode sets Streamlit's process-wide error display to 'none'; give every test the default back."""
+    """Shared mode sets Streamlit's process-wide error display and table export; give every test the defaults back."""
     import streamlit as st
 
-    before = st.get_option("client.showErrorDetails")
+    before = {key: st.get_option(key) for key in ("client.showErrorDetails", "client.disableDataExport")}
     yield
-    st.set_option("client.showErrorDetails", before)
+    for key, value in before.items():
+        st.set_option(key, value)
 
 
 @pytest.fixture

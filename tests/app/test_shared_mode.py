@@ -107,6 +107,10 @@ def test_shared_data_page_has_no_path_field_and_shows_no_server_path(open_app, s
     picks = at.selectbox(key="open_pick").options  # the runs folder's runs, by name
     assert len(picks) == 1 and picks[0].startswith("demo · 73 papers")
     assert "the bundled demo corpus" not in at.radio(key="src").options  # visitors do not rebuild the 9,877 papers
+    # a table's own CSV download would write formulas as they are; visitors get CSVs from the Export page
+    import streamlit as st
+
+    assert st.get_option("client.disableDataExport") is True
     text = "\n".join(page_strings(at))
     assert "Folder:" not in text and "versions" not in text and "numpy" not in text
     for path in server_paths(shared_env):
@@ -160,6 +164,9 @@ def test_local_mode_rebuilds_the_viewed_run_in_place_after_a_confirmation(open_a
     monkeypatch.setenv("PAPERTOPICS_RUN", str(mine))
     at = open_app("pages/data.py")
     assert at.text_input(key="open_path")  # local mode keeps 'open a run folder anywhere'
+    import streamlit as st
+
+    assert st.get_option("client.disableDataExport") is False  # and the tables' own download and copy
     at.radio(key="src").set_value("seed").run()
     at.number_input(key="min_size").set_value(5).run()
     at.text_input(key="run_name").input("mine").run()
