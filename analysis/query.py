@@ -436,20 +436,36 @@ def keyword_hits(texts: TextIndex, keywords: str) -> pd.DataFrame:
                         index=pd.RangeIndex(len(texts)), columns=names, dtype=bool)
 
 
-def keyword_presence(hits: pd.DataFrame, in_topic: pd.Series) -> pd.DataFrame:
+def keyword_presence(hits: pd.DataFrame, in_topic: pd.Series, overall: pd.DataFrame | None = None) -> pd.DataFrame:
     """For each of a topic's keywords: share of the topic's papers and of all papers mentioning it.
 
     ``hits`` is :func:`keyword_hits` and ``in_topic`` a boolean mask over the
-    same papers (the topic's papers that pass the filters). A run stores
-    keywords without weights; how much more often a keyword occurs inside its
-    topic than in the corpus is what makes it a keyword, and the user can
-    check it against the papers they see.
+    same papers (the topic's papers that pass the filters). ``overall`` is
+    :func:`keyword_hits` of the papers the "all papers" share is counted on
+    (default: ``hits`` itself; the dashboard passes a sample of a large run,
+    :func:`baseline_rows`, and ``hits`` of the topic's papers only). A run
+    stores keywords without weights; how much more often a keyword occurs
+    inside its topic than in the corpus is what makes it a keyword, and the
+    user can check it against the papers they see.
     """
     inside = np.asarray(in_topic, dtype=bool)
+    overall = hits if overall is None else overall
     return pd.DataFrame({"keyword": list(hits.columns),
                          "in_topic": hits[inside].mean().to_numpy(float) if inside.any() else 0.0,
-                         "overall": hits.mean().to_numpy(float) if len(hits) else 0.0},
+                         "overall": overall.mean().to_numpy(float) if len(overall) else 0.0},
                         columns=["keyword", "in_topic", "overall"])
+
+
+#: Above this many papers the Topics page counts a keyword's share of all papers on a fixed sample of this
+#: size (standard error under 0.4 points), so a topic's keyword chart costs its own papers, not the run's.
+KEYWORD_BASELINE_SAMPLE = 20_000
+
+
+def baseline_rows(n: int, limit: int = KEYWORD_BASELINE_SAMPLE, seed: int = 0) -> np.ndarray:
+    """Row positions the "all papers" keyword share is counted on: all ``n``, or a fixed sample of ``limit``."""
+    if n <= limit:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, size=limit, replace=False))
 
 
 SORTS = {

@@ -180,24 +180,39 @@ def view_topics(path: str, stamp: float, filters: query.Filters, period: str) ->
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _texts(path: str, stamp: float) -> query.TextIndex:
-    """Normalised 'title abstract' of every paper (read-only: shared by all sessions)."""
-    run = _load(path, stamp)
-    return query.normalised_texts(run.papers)
+def _baseline_texts(path: str, stamp: float) -> query.TextIndex:
+    """Normalised 'title abstract' of the papers the "all papers" keyword share is counted on (read-only)."""
+    papers = _load(path, stamp).papers
+    return query.normalised_texts(papers.iloc[query.baseline_rows(len(papers))])
 
 
 @st.cache_resource(show_spinner="Counting keywords…", max_entries=32)
-def _keyword_hits(path: str, stamp: float, keywords: str) -> pd.DataFrame:
-    """Which papers mention each keyword of a topic (read-only; the same for every filter)."""
-    return query.keyword_hits(_texts(path, stamp), keywords)
+def _keyword_hits(path: str, stamp: float, topic_id: int, keywords: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Which of the topic's papers, and of the baseline papers, mention each of its keywords (read-only).
+
+    The same for every filter; only the topic's own papers are cleaned, so a
+    topic costs its size, not the run's.
+    """
+    papers = _load(path, stamp).papers
+    mine = query.normalised_texts(papers[papers["topic_id"] == topic_id])
+    return query.keyword_hits(mine, keywords), query.keyword_hits(_baseline_texts(path, stamp), keywords)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def keyword_presence(path: str, stamp: float, filters: query.Filters, topic_id: int, keywords: str) -> pd.DataFrame:
     """How often a topic's keywords occur in its (filtered) papers and in the whole run."""
     run = _load(path, stamp)
-    mask = selection(path, stamp, filters) & (run.papers["topic_id"] == topic_id)
-    return query.keyword_presence(_keyword_hits(path, stamp, keywords), mask)
+    in_topic = (run.papers["topic_id"] == topic_id).to_numpy()
+    topic_hits, overall = _keyword_hits(path, stamp, topic_id, keywords)
+    return query.keyword_presence(topic_hits, selection(path, stamp, filters).to_numpy()[in_topic], overall)
+
+
+def keyword_baseline_note(run: Run) -> str:
+    """What the grey bars of the keyword chart count on: all papers, or a sample of a large run."""
+    n = len(run.papers)
+    if n <= query.KEYWORD_BASELINE_SAMPLE:
+        return "all papers"
+    return f"a fixed sample of {query.KEYWORD_BASELINE_SAMPLE:,} of the {n:,} papers"
 
 
 def sparkline_period(run: Run) -> str:

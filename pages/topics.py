@@ -7,7 +7,7 @@ from analysis import plots, query
 from analysis.metrics import METRIC_HELP
 from pages import _curate
 from pages._nav import current_view
-from pages._view import keyword_presence, sparkline_period, view_topics
+from pages._view import keyword_baseline_note, keyword_presence, sparkline_period, view_topics
 from pages._widgets import empty_state, filter_note, header, markdown_literal, paper_cards, paper_table
 
 view = current_view()
@@ -93,7 +93,8 @@ if not empty_state(view):
         else:
             st.plotly_chart(plots.keyword_figure(presence, int(tid)), width="stretch",
                             config={"displaylogo": False}, key="keyword_chart")
-            st.caption("Share of the topic's papers (colour) and of all papers (grey) that mention each keyword.")
+            st.caption("Share of the topic's papers (colour) and of all papers (grey; counted on "
+                       f"{keyword_baseline_note(view.run)}) that mention each keyword.")
     with right:
         st.markdown("**Papers**")
         order = st.radio("Sort by", list(query.SORTS), horizontal=True, key="topic_sort",

@@ -66,3 +66,27 @@ def test_keyword_presence_counts_whole_words(run):
     # "learn" is not a whole word of "learning".
     overall = query.keyword_presence(query.keyword_hits(texts, "learn; learning"), inside)["overall"]
     assert overall.iat[0] < overall.iat[1]
+
+
+def test_a_topics_keywords_counted_on_its_own_papers_and_a_baseline_sample(run):
+    """What the Topics page does: only the topic's papers are cleaned; the 'all papers' share comes from
+    every paper of a small run, and from a fixed sample of a large one, close to the exact share."""
+    from analysis.config import DEMO_CORPUS
+
+    topic = run.topics.iloc[0]
+    inside = (run.papers["topic_id"] == topic["topic_id"]).to_numpy()
+    exact = query.keyword_presence(query.keyword_hits(query.normalised_texts(run.papers), topic["keywords"]), inside)
+    rows = query.baseline_rows(len(run.papers))
+    assert rows.tolist() == list(range(len(run.papers)))  # a small run: every paper
+    mine = query.keyword_hits(query.normalised_texts(run.papers[inside]), topic["keywords"])
+    base = query.keyword_hits(query.normalised_texts(run.papers.iloc[rows]), topic["keywords"])
+    pd.testing.assert_frame_equal(query.keyword_presence(mine, np.ones(inside.sum(), bool), base), exact)
+
+    big = pd.read_parquet(DEMO_CORPUS, columns=["title", "abstract"])  # the 9,877 Daily Papers
+    rows = query.baseline_rows(len(big), limit=2000)
+    assert len(rows) == 2000 and (np.diff(rows) > 0).all()  # a sample, in run order
+    assert rows.tolist() == query.baseline_rows(len(big), limit=2000).tolist()  # the same one every time
+    words = "; ".join(["language models", "reinforcement learning", "diffusion", "benchmark", "video"])
+    full = query.keyword_hits(query.normalised_texts(big), words).mean()
+    sampled = query.keyword_hits(query.normalised_texts(big.iloc[rows]), words).mean()
+    assert full.between(0.02, 0.98).all() and (sampled - full).abs().max() < 0.04  # 3.5+ standard errors
