@@ -24,6 +24,8 @@ SEED_PAGE = DATA_DIR / "daily_papers_page.txt"
 
 #: The bundled model's name, used when ``--embedder`` is not given.
 BUNDLED_MODEL = "all-MiniLM-L6-v2"
+#: The input column holding papers' own vectors when ``--embedding-column`` is not given (analysis/vectors.py).
+DEFAULT_EMBEDDING_COLUMN = "embedding"
 
 
 def default_cache_dir() -> Path:
