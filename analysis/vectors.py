@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import DEFAULT_EMBEDDING_COLUMN
+from .config import DEFAULT_EMBEDDING_COLUMN, BuildConfig, with_overrides
 from .errors import InputError
 
 #: run.json's ``vectors.source`` for papers embedded by this project's model, and for vectors the papers brought.
@@ -98,10 +98,30 @@ def vector_record(vectors: np.ndarray | None, column: str | None, model_id: str 
             "dimension": int(vectors.shape[1]) if vectors is not None and vectors.ndim == 2 else None}
 
 
+def supplied_config(config: BuildConfig) -> BuildConfig:
+    """The settings a supplied-vector build runs with: c-TF-IDF keywords (KeyBERT would embed with the model).
+
+    KeyBERT-style keywords compare candidate phrases, embedded with the
+    bundled model, to topic vectors in the papers' own space: two spaces
+    that cannot be compared. run.json records the representation used.
+    """
+    return with_overrides(config, representation="ctfidf")
+
+
 def supplied(meta: dict) -> dict | None:
     """A run's ``vectors`` record when its papers brought their own vectors, else None."""
     record = meta.get("vectors") or {}
     return record if record.get("source") == SUPPLIED else None
+
+
+def column_to_read(record: dict | None) -> str | None:
+    """The column new papers' vectors are read from: the run's when it is not the default.
+
+    The default is looked for anyway; leaving it unnamed lets papers without
+    it reach :func:`new_papers_vectors`, whose error says why they need one.
+    """
+    column = (record or {}).get("column")
+    return None if column in (None, DEFAULT_EMBEDDING_COLUMN) else column
 
 
 def new_papers_vectors(record: dict, vectors: np.ndarray | None, what: str = "new papers") -> np.ndarray:
@@ -114,3 +134,17 @@ def new_papers_vectors(record: dict, vectors: np.ndarray | None, what: str = "ne
         raise InputError(f"the {what} have {vectors.shape[1]}-number vectors in '{column}', the run's have "
                          f"{width}; they must come from the same model")
     return vectors
+
+
+def same_space(old: dict, new: dict, what: str) -> None:
+    """Runs matched paper by paper (``build --like``) must share a vector space: the model's, or one supplied."""
+    a, b = supplied(old), supplied(new)
+    if a is None and b is None:
+        return
+    if a is None or b is None:
+        own, model = ("the new build", "the old run") if b else ("the old run", "the new build")
+        raise InputError(f"{what}: {own} uses the papers' own vectors and {model} the model's; "
+                         "topics in two vector spaces cannot be matched")
+    if int(a["dimension"]) != int(b["dimension"]):
+        raise InputError(f"{what}: the old run's vectors have {a['dimension']} numbers, the new build's "
+                         f"{b['dimension']}; they must come from the same model")

@@ -92,7 +92,7 @@ def current_run_section(view) -> None:
                                                 default=str))), expanded=2)
     else:
         with st.expander("Build parameters and versions"):
-            st.json({k: run.meta.get(k) for k in ("created", "parameters", "model", "versions", "seconds")},
+            st.json({k: run.meta.get(k) for k in ("created", "parameters", "model", "vectors", "versions", "seconds")},
                     expanded=1)
 
     if share.shared and _access.can_write(view.path):
