@@ -329,6 +329,9 @@ def cmd_info(args) -> int:
     print(f"{run.path}: {c['kept']} papers, {c['topics']} topics, {c['skipped']} skipped")
     print(f"NPMI {m.get('npmi')}  diversity {m.get('diversity')}  silhouette {m.get('silhouette')}  "
           f"outliers before reassignment {m.get('outlier_share')}")
+    v = run.meta.get("vectors") or {}
+    if v.get("source") == "supplied":
+        print(f"vectors: the papers' own, {v.get('dimension')} numbers in '{v.get('column')}' (keywords by c-TF-IDF)")
     for row in run.topics.itertuples():
         status = f"  [{row.status}]" if getattr(row, "status", "") not in ("", "new", None) else ""
         print(f"  {row.topic_id:>3}  {row.size:>5}  {row.topic_label}{status}")

@@ -50,6 +50,8 @@ def _as_vector(value, where: str) -> np.ndarray:
         value = value.tolist()
     if value is None or (isinstance(value, float) and np.isnan(value)):
         raise InputError(f"{where} is empty; give every paper a vector, or no paper one")
+    if isinstance(value, str):  # a CSV cell, or a JSON string: lists of numbers come from Parquet or JSONL
+        raise InputError(f"{where} is text, not a list of numbers; vectors are read from Parquet or JSONL inputs")
     if not isinstance(value, (list, tuple)) or not value:
         raise InputError(f"{where} is not a list of numbers ({type(value).__name__})")
     if any(isinstance(v, (bool, str)) or not isinstance(v, (int, float)) for v in value):

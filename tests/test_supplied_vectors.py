@@ -86,6 +86,14 @@ def test_inputs_with_and_without_vectors_do_not_mix(sample, tmp_path):
         load_corpus([with_vectors, shorter])
 
 
+def test_vectors_written_as_text_say_where_vectors_come_from(sample, tmp_path):
+    path = tmp_path / "a.csv"
+    sample.assign(embedding=sample["embedding"].map(lambda v: str(list(v)))).to_csv(path, index=False)
+    with pytest.raises(InputError, match="row 1: 'embedding' is text, not a list of numbers; vectors are read "
+                                         "from Parquet or JSONL"):
+        load_corpus([str(path)])
+
+
 def test_a_named_column_no_input_has_is_an_error(sample, tmp_path):
     with pytest.raises(InputError, match="no input has the vector column 'specter'"):
         load_corpus([write(sample, tmp_path / "a.parquet")], vector_column="specter")
@@ -277,6 +285,8 @@ def test_cli_build_reads_a_named_column_and_embeds_nothing(demo, tmp_path, cache
     assert "0 newly embedded, 80 with their own vectors" in proc.stdout
     meta = json.loads((tmp_path / "run" / "run.json").read_text())
     assert meta["vectors"] == {"source": "supplied", "column": "specter", "dimension": DIM}
+    info = cli("info", tmp_path / "run")
+    assert f"vectors: the papers' own, {DIM} numbers in 'specter'" in info.stdout
 
 
 def test_cli_bad_vectors_are_one_error_line(sample, tmp_path):
