@@ -334,3 +334,16 @@ def test_themes_are_applied_and_edited_without_the_model(supplied_run, tmp_path,
     assert applied.counts["Video generation"] >= named.sum() > 0
     preview = run_workbench(load_run(run_dir), cache_dir).preview(video, threshold=0.5)
     assert preview.filed == applied.counts["Video generation"]
+
+
+def test_uploads_bring_their_vectors_and_key_the_build_by_them(sample, tmp_path):
+    """The dashboard's uploads are read as files are; two uploads differing only in vectors are different work."""
+    from analysis.config import BuildConfig
+    from analysis.workspace import corpus_from_uploads, work_key
+
+    first = Path(write(sample, tmp_path / "a.parquet")).read_bytes()
+    other = Path(write(sample.assign(embedding=sample["embedding"].map(lambda v: -v)), tmp_path / "b.parquet"))
+    a = corpus_from_uploads([("a.parquet", first)])
+    b = corpus_from_uploads([("a.parquet", other.read_bytes())])
+    assert a.vectors.shape == (len(sample), 16) and a.vector_column == "embedding"
+    assert work_key(a, BuildConfig()) != work_key(b, BuildConfig())
