@@ -102,6 +102,8 @@ def test_a_named_column_no_input_has_is_an_error(sample, tmp_path):
 # ---------------------------------------------------------------- builds, add, refit and assign with supplied vectors
 
 CENTRES, DIM = 4, 32
+#: Libraries that only a model needs.
+MODEL_RUNTIMES = {"sentence_transformers", "onnxruntime", "torch", "transformers", "optimum"}
 
 
 def clustered(papers: pd.DataFrame, seed: int = 0, dim: int = DIM) -> pd.DataFrame:
@@ -139,9 +141,13 @@ def supplied_run(demo, tmp_path_factory, cache_dir):
     frame = clustered(demo)
     frame.iloc[120:].to_parquet(folder / "later.parquet")
     path = write(frame.iloc[:120], folder / "papers.parquet")
+    before = set(sys.modules)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(SentenceEmbedder, "from_config", staticmethod(lambda *a, **k: pytest.fail("model constructed")))
         result = build([path], cache_dir=cache_dir)
+    # nor did anything else load a model runtime (BERTopic's own default backend, say)
+    runtimes = {m.split(".")[0] for m in set(sys.modules) - before} & MODEL_RUNTIMES
+    assert not runtimes, f"loaded {runtimes}"
     return save_run(result, folder / "run"), frame
 
 
