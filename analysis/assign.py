@@ -25,6 +25,7 @@ from .placement import nearest_centroid, neighbour_topics
 from .rundir import Run, load_run, load_vectors
 from .themes import assign_themes, load_themes, themes_from_run
 from .topics import load_centroids
+from .vectors import column_to_read, new_papers_vectors, supplied
 
 
 def assign_corpus(run: Run, corpus: Corpus, embeddings: np.ndarray, *, embedder=None,
@@ -42,7 +43,9 @@ def assign_corpus(run: Run, corpus: Corpus, embeddings: np.ndarray, *, embedder=
     out["topic_label"] = [labels.get(int(t), "") for t in topics]
     out = with_paper_areas(out, run.topics)  # each paper in its topic's broad area (when the run has areas)
     themes = themes_from_run(run.meta) or load_themes(None)  # as add files them
-    out["themes"] = assign_themes(corpus.papers, themes, embeddings, embedder=embedder, cache_dir=cache_dir)
+    own = supplied(run.meta) is not None  # the papers' own vectors: themes are filed without the model
+    out["themes"] = assign_themes(corpus.papers, themes, embeddings, embedder=embedder, cache_dir=cache_dir,
+                                  supplied=own)
     return out
 
 
@@ -64,6 +67,10 @@ def assign_files(run_dir: Path, inputs: list[str], cache_dir=None) -> pd.DataFra
     """Embed new papers as the run's papers were (its model, token budget and precision) and assign them."""
     logging.getLogger("BERTopic").setLevel(logging.ERROR)
     run = load_run(run_dir)
+    record = supplied(run.meta)
+    if record:  # the run's vectors are the papers' own: so must the new papers' be
+        corpus = load_corpus(inputs, vector_column=column_to_read(record))
+        return assign_corpus(run, corpus, new_papers_vectors(record, corpus.vectors), cache_dir=cache_dir)
     embedder, cache = run_embedder(run.meta, cache_dir)
     corpus = load_corpus(inputs)
     embeddings, _ = embed_with_cache(corpus.texts, embedder, cache)

@@ -78,6 +78,9 @@ def make_parser() -> argparse.ArgumentParser:
     b.add_argument("--fit-sample", type=_positive_int, default=None, metavar="N",
                    help="fit topics on at most N papers (date-stratified sample), assign the rest "
                         "(default 50000)")
+    b.add_argument("--embedding-column", default=None, metavar="NAME",
+                   help="the Parquet/JSONL column holding each paper's own vector (default: 'embedding', used "
+                        "when present); such papers are not embedded and the model is not loaded")
     b.add_argument("--like", type=Path, default=None, metavar="OLD_RUN",
                    help="keep the topic ids and labels of an earlier run (matched one to one)")
     b.add_argument("--quiet", action="store_true", help="no progress output")
@@ -211,7 +214,8 @@ def cmd_build(args) -> int:
     engine = make_engine(args.engine, args.ray_address)
     try:
         result = build(args.inputs, config, cache_dir=args.cache, themes=themes, engine=engine,
-                       progress=_progress_printer(args.quiet), show_bars=not args.quiet)
+                       progress=_progress_printer(args.quiet), show_bars=not args.quiet,
+                       vector_column=args.embedding_column)
     finally:
         engine.close()
     if args.like:
@@ -222,8 +226,9 @@ def cmd_build(args) -> int:
     c = result.meta["counts"]
     for w in result.meta["warnings"]:
         print(f"warning: {w}", file=sys.stderr)
+    own = f", {c['vectors_supplied']} with their own vectors" if c.get("vectors_supplied") else ""
     print(f"wrote {out}: {c['kept']} papers in {c['topics']} topics, {c['skipped']} skipped "
-          f"(of {c['input']} input rows); {c['embedded_new']} newly embedded")
+          f"(of {c['input']} input rows); {c['embedded_new']} newly embedded{own}")
     if args.like:
         print(_identity_line(result.meta["like"], f"like {args.like}"))
     return 0
@@ -250,6 +255,8 @@ def cmd_add(args) -> int:
         return 0
     print(f"added {report.added} papers to {args.run_dir} (addition {report.number}); {report.skipped} skipped "
           f"({report.already} already in the run); {report.novel} novel; {report.seconds['total']:.1f} s")
+    if report.ignored_vectors:
+        print("note: the new papers' own vectors were ignored; this run's papers are embedded with its model")
     if report.suggestion:
         print(f"note: {report.suggestion}")
     return 0
@@ -322,6 +329,9 @@ def cmd_info(args) -> int:
     print(f"{run.path}: {c['kept']} papers, {c['topics']} topics, {c['skipped']} skipped")
     print(f"NPMI {m.get('npmi')}  diversity {m.get('diversity')}  silhouette {m.get('silhouette')}  "
           f"outliers before reassignment {m.get('outlier_share')}")
+    v = run.meta.get("vectors") or {}
+    if v.get("source") == "supplied":
+        print(f"vectors: the papers' own, {v.get('dimension')} numbers in '{v.get('column')}' (keywords by c-TF-IDF)")
     for row in run.topics.itertuples():
         status = f"  [{row.status}]" if getattr(row, "status", "") not in ("", "new", None) else ""
         print(f"  {row.topic_id:>3}  {row.size:>5}  {row.topic_label}{status}")

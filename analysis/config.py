@@ -24,6 +24,10 @@ SEED_PAGE = DATA_DIR / "daily_papers_page.txt"
 
 #: The bundled model's name, used when ``--embedder`` is not given.
 BUNDLED_MODEL = "all-MiniLM-L6-v2"
+#: The input column holding papers' own vectors when ``--embedding-column`` is not given (analysis/vectors.py).
+DEFAULT_EMBEDDING_COLUMN = "embedding"
+#: Papers counted at once by :func:`analysis.ctfidf.topic_counts`: one chunk's paper x term matrix is held in memory.
+CTFIDF_CHUNK_PAPERS = 20_000
 
 
 def default_cache_dir() -> Path:

@@ -15,10 +15,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .config import Limits
+from .config import DEFAULT_EMBEDDING_COLUMN, Limits
 from .errors import InputError
 from .readers import ROW, RawTable, clean_text, current_limits, read_path
 from .text import arxiv_id_of, norm_title
+from .vectors import check_all_or_none, check_width, column_vectors
 
 #: The fixed leading columns of papers.csv; the single source of truth for that contract.
 CORE_COLUMNS = ["paper_id", "title", "abstract", "date", "authors", "url"]
@@ -42,6 +43,9 @@ class Corpus:
     skipped: pd.DataFrame
     warnings: list[str] = field(default_factory=list)
     inputs: list[dict] = field(default_factory=list)
+    #: The papers' own unit vectors (row i is paper i) when the inputs brought them, and their column.
+    vectors: np.ndarray | None = None
+    vector_column: str | None = None
 
     @property
     def n_input(self) -> int:
@@ -139,11 +143,17 @@ def parse_dates(values: pd.Series) -> pd.Series:
     return out.where(out.notna(), "")
 
 
-def normalise(table: RawTable, limits: Limits | None = None) -> tuple[pd.DataFrame, list[dict], list[str]]:
-    """Map one raw table to the core columns; return (papers, skipped, warnings)."""
+def normalise(table: RawTable, limits: Limits | None = None, vector_column: str = DEFAULT_EMBEDDING_COLUMN
+              ) -> tuple[pd.DataFrame, list[dict], list[str]]:
+    """Map one raw table to the core columns; return (papers, skipped, warnings).
+
+    A column named ``vector_column`` is the papers' own vectors: checked, kept
+    as ``_vector`` (one array per paper) and never carried to papers.csv.
+    """
     max_chars = (limits or Limits()).max_field_chars
     frame = table.frame
     cols = [c for c in frame.columns if c != ROW]
+    vector_col = _pick(cols, [vector_column])
     title_col = _pick(cols, ["title"])
     abstract_col = _pick(cols, _ABSTRACT_ALIASES)
     if not title_col or not abstract_col:
@@ -154,7 +164,7 @@ def normalise(table: RawTable, limits: Limits | None = None) -> tuple[pd.DataFra
     id_cols = _pick(cols, ID_COLUMNS)
     author_col = _pick(cols, ["authors", "author"])
     url_col = _pick(cols, ["url", "link", "pdf_url"])
-    used = {title_col[0], abstract_col[0], *author_col[:1], *url_col[:1], *id_cols[:1]}
+    used = {title_col[0], abstract_col[0], *author_col[:1], *url_col[:1], *id_cols[:1], *vector_col}
     if date_cols and date_cols[0].lower() == "date":
         used.add(date_cols[0])
     extras = [c for c in cols if c not in used]
@@ -188,6 +198,8 @@ def normalise(table: RawTable, limits: Limits | None = None) -> tuple[pd.DataFra
     out["url"] = _first_text(kept, url_col)
     raw_dates = _coalesce_dates(kept, date_cols)
     out["date"] = raw_dates
+    if vector_col:
+        out["_vector"] = list(column_vectors(kept[vector_col[0]], kept[ROW], table.source, vector_col[0]))
     warnings = list(table.warnings)
     bad = (raw_dates == "") & (_first_text(kept, date_cols) != "")
     missing = (_first_text(kept, date_cols) == "")
@@ -297,14 +309,21 @@ def sha256_file(path: Path) -> str:
 _INTERNAL = ["_source", "_row", "_raw_id"]
 
 
-def from_tables(tables: list[RawTable], limits: Limits | None = None) -> Corpus:
-    """Combine raw tables into one corpus (papers keep input order)."""
+def from_tables(tables: list[RawTable], limits: Limits | None = None,
+                vector_column: str | None = None) -> Corpus:
+    """Combine raw tables into one corpus (papers keep input order).
+
+    ``vector_column`` names the column of the papers' own vectors; None
+    looks for ``embedding``, and a name given is an error when no input has it.
+    """
     parts, skipped, warnings = [], [], []
+    column = vector_column or DEFAULT_EMBEDDING_COLUMN
     for table in tables:
-        papers, skip, warn = normalise(table, limits)
+        papers, skip, warn = normalise(table, limits, column)
         parts.append(papers)
         skipped.extend(skip)
         warnings.extend(warn)
+    with_vectors = _check_vectors(tables, parts, column, required=vector_column is not None)
     empty = pd.DataFrame({c: pd.Series(dtype=object) for c in CORE_COLUMNS + _INTERNAL})
     papers = pd.concat([empty, *parts], ignore_index=True) if parts else empty
     for col in CORE_COLUMNS + ["_source", "_raw_id"]:
@@ -317,27 +336,42 @@ def from_tables(tables: list[RawTable], limits: Limits | None = None) -> Corpus:
     extras = [c for c in papers.columns if c not in CORE_COLUMNS and not c.startswith("_")]
     for col in extras:
         papers[col] = _uniform(papers[col])
+    vectors = np.vstack(papers["_vector"].tolist()) if with_vectors and len(papers) else None
     papers = papers[CORE_COLUMNS + extras + ["_source", "_row", "_arxiv"]].reset_index(drop=True)
     papers["_row"] = papers["_row"].astype(int)
-    return Corpus(papers=papers, skipped=pd.DataFrame(skipped, columns=SKIPPED_COLUMNS), warnings=warnings)
+    return Corpus(papers=papers, skipped=pd.DataFrame(skipped, columns=SKIPPED_COLUMNS), warnings=warnings,
+                  vectors=vectors, vector_column=column if with_vectors else None)
+
+
+def _check_vectors(tables: list[RawTable], parts: list[pd.DataFrame], column: str, required: bool) -> bool:
+    """Whether the inputs bring vectors: all of them or none, all of one length (else one-line errors)."""
+    has = {t.source: "_vector" in p for t, p in zip(tables, parts, strict=True)}
+    if required and not any(has.values()):
+        names = ", ".join(Path(t.source).name for t in tables[:3])
+        raise InputError(f"no input has the vector column '{column}' ({names})")
+    if not check_all_or_none(has, column):
+        return False
+    check_width({t.source: len(p["_vector"].iat[0]) for t, p in zip(tables, parts, strict=True) if len(p)}, column)
+    return True
 
 
 def load_corpus(paths: list[str | Path], *, year: int | None = None, today: date | None = None,
-                limits: Limits | None = None) -> Corpus:
+                limits: Limits | None = None, vector_column: str | None = None) -> Corpus:
     """Read and validate every input; the entry point of a build."""
     if not paths:
         raise InputError("no input files given")
     limits = current_limits(limits)
     tables = [(read_path(p, year=year, today=today, limits=limits), str(p), sha256_file(Path(p))) for p in paths]
-    return assemble(tables, limits)
+    return assemble(tables, limits, vector_column)
 
 
-def assemble(tables: list[tuple[RawTable, str, str]], limits: Limits | None = None) -> Corpus:
+def assemble(tables: list[tuple[RawTable, str, str]], limits: Limits | None = None,
+             vector_column: str | None = None) -> Corpus:
     """A corpus from read tables with their (name, sha256), recorded as the build's inputs.
 
     Shared by files on disk (:func:`load_corpus`) and the dashboard's uploads.
     """
-    corpus = from_tables([t for t, _, _ in tables], current_limits(limits))
+    corpus = from_tables([t for t, _, _ in tables], current_limits(limits), vector_column)
     corpus.inputs = [{"path": name, "sha256": sha, "format": t.fmt, "rows": len(t.frame) + len(t.skipped)}
                      for t, name, sha in tables]
     if corpus.papers.empty:

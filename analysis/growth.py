@@ -32,6 +32,7 @@ from .novelty import NoveltyModel, pile_up
 from .placement import map_positions, nearest_centroid, neighbour_topics
 from .runlock import DEFAULT_TIMEOUT_S, RunLock
 from .themes import file_papers, load_themes, themes_from_run
+from .vectors import column_to_read, new_papers_vectors, same_space, supplied
 
 ALREADY = "already in the run"
 
@@ -91,8 +92,51 @@ def run_vectors(run, embedder, cache) -> np.ndarray:
     return vectors
 
 
-def split_known(run_papers: pd.DataFrame, corpus: Corpus) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(papers the run lacks, skipped rows for those it has): same id (or arXiv id), or same normalised title."""
+def stored_vectors(run) -> np.ndarray:
+    """A supplied-vector run's vectors: only the run has them (nothing can embed its papers again)."""
+    from .errors import InputError
+    from .rundir import VECTORS_FILE, load_vectors
+
+    vectors = load_vectors(run.path, len(run.papers))
+    if vectors is None:
+        raise InputError(f"{run.path}: {VECTORS_FILE} is missing or damaged, and this run's papers brought their "
+                         "own vectors, so they cannot be embedded again; build the run again")
+    return vectors
+
+
+def vector_source(meta: dict, cache_dir) -> tuple[object, object]:
+    """(embedder, cache) a run's papers are embedded with; (None, None) when they brought their own vectors."""
+    from .assign import run_embedder
+
+    return (None, None) if supplied(meta) else run_embedder(meta, cache_dir)
+
+
+def run_space_vectors(run, embedder, cache) -> np.ndarray:
+    """The run's vectors, in its own space: stored ones for supplied vectors, else :func:`run_vectors`."""
+    return stored_vectors(run) if embedder is None else run_vectors(run, embedder, cache)
+
+
+def new_vectors(meta: dict, corpus: Corpus, rows: np.ndarray, embedder, cache) -> tuple[np.ndarray, int]:
+    """(vectors of the corpus's papers ``rows``, how many were embedded) in the run's space.
+
+    A supplied-vector run takes the papers' own vectors, which must be there
+    and as long as the run's. A model run embeds the papers' texts with its
+    model; vectors the new papers bring are ignored (they live in another
+    space), which :class:`AddReport` says.
+    """
+    from .embed import embed_with_cache
+
+    record = supplied(meta)
+    if record:
+        return new_papers_vectors(record, None if corpus.vectors is None else corpus.vectors[rows]), 0
+    return embed_with_cache(texts_of(corpus.papers.iloc[rows]), embedder, cache)
+
+
+def split_known(run_papers: pd.DataFrame, corpus: Corpus) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """(papers the run lacks, skipped rows for those it has, the rows of the first in the corpus).
+
+    Known: the same id (or arXiv id), or the same normalised title.
+    """
     ids = set(run_papers["paper_id"].astype(str))
     titles = {t for t in run_papers["title"].map(norm_title) if t}
     p = corpus.papers
@@ -100,7 +144,7 @@ def split_known(run_papers: pd.DataFrame, corpus: Corpus) -> tuple[pd.DataFrame,
     known = p["paper_id"].isin(ids) | (arxiv.ne("") & arxiv.isin(ids)) | p["title"].map(norm_title).isin(titles)
     skipped = pd.DataFrame({"source": p.loc[known, "_source"], "row": p.loc[known, "_row"],
                             "title": p.loc[known, "title"], "reason": ALREADY}, columns=SKIPPED_COLUMNS)
-    return p[~known].reset_index(drop=True), skipped
+    return p[~known].reset_index(drop=True), skipped, np.flatnonzero(~known.to_numpy())
 
 
 def _new_rows(fresh: pd.DataFrame, columns: list[str], old: pd.DataFrame) -> pd.DataFrame:
@@ -152,14 +196,14 @@ class AddReport:
     novel: int
     n_input: int
     suggestion: str = ""
+    #: the new papers brought vectors that were ignored (a model run embeds them with its model)
+    ignored_vectors: bool = False
     seconds: dict = field(default_factory=dict)
 
 
 def add_papers(run_dir: Path | str, inputs: list[str | Path], *, cache_dir: Path | str | None = None,
                timeout: float | None = DEFAULT_TIMEOUT_S) -> AddReport:
     """Grow a run in place: new papers placed among the fitted topics and on the existing map."""
-    from .assign import run_embedder
-    from .embed import embed_with_cache
     from .pipeline import BuildResult, configure_runtime
     from .rundir import load_run, recover, save_run
     from .theme_apply import REASONS
@@ -172,17 +216,19 @@ def add_papers(run_dir: Path | str, inputs: list[str | Path], *, cache_dir: Path
         run = fitted_view(load_run(run_dir))  # placed among the fitted topics; the edits are applied after
         meta = dict(run.meta)
         papers = with_growth_columns(run.papers)
-        corpus = load_corpus(list(inputs), year=meta.get("parameters", {}).get("year"))
-        fresh, already = split_known(papers, corpus)
+        own = supplied(meta)  # the run's papers brought their own vectors: so must these
+        corpus = load_corpus(list(inputs), year=meta.get("parameters", {}).get("year"),
+                             vector_column=column_to_read(own))
+        fresh, already, fresh_rows = split_known(papers, corpus)
         skipped_here = len(corpus.skipped) + len(already)
         if fresh.empty:
             return AddReport(0, 0, skipped_here, len(already), 0, corpus.n_input,
                              seconds={"total": round(time.perf_counter() - t0, 3)})
         if cache_dir:
             configure_runtime(Path(cache_dir))
-        embedder, cache = run_embedder(meta, cache_dir)
-        new_vecs, n_new = embed_with_cache(texts_of(fresh), embedder, cache)
-        old_vecs = run_vectors(run, embedder, cache)
+        embedder, cache = vector_source(meta, cache_dir)
+        new_vecs, n_new = new_vectors(meta, corpus, fresh_rows, embedder, cache)
+        old_vecs = run_space_vectors(run, embedder, cache)
         t_embed = time.perf_counter()
 
         fitted = papers["added_in"].to_numpy() <= int(meta.get("fitted_through", 0))
@@ -197,7 +243,7 @@ def add_papers(run_dir: Path | str, inputs: list[str | Path], *, cache_dir: Path
         labels = dict(zip(run.topics["topic_id"].astype(int), run.topics["topic_label"]))
         xy = map_positions(new_vecs, old_vecs, papers[["x", "y"]].to_numpy(dtype=np.float32))
         themes = themes_from_run(meta) or load_themes(None)
-        filed = file_papers(fresh, themes, new_vecs, embedder=embedder, cache_dir=cache_dir)
+        filed = file_papers(fresh, themes, new_vecs, embedder=embedder, cache_dir=cache_dir, supplied=bool(own))
         rows = rows.assign(topic_id=topic.astype(int), topic_label=[labels.get(int(t), "") for t in topic],
                            themes=filed.themes.to_numpy(), **{REASONS: filed.reasons.to_numpy()},
                            x=np.round(xy[:, 0], 4), y=np.round(xy[:, 1], 4),
@@ -225,7 +271,8 @@ def add_papers(run_dir: Path | str, inputs: list[str | Path], *, cache_dir: Path
         seconds = {"embed": round(t_embed - t0, 3), "total": round(time.perf_counter() - t0, 3)}
         record = {"number": number, "at": _now(), "inputs": corpus.inputs,
                   "counts": {"input": corpus.n_input, "added": len(fresh), "skipped": skipped_here,
-                             "already_in_run": len(already), "novel": int(novel.sum()), "embedded_new": int(n_new)},
+                             "already_in_run": len(already), "novel": int(novel.sum()), "embedded_new": int(n_new),
+                             "vectors_supplied": len(fresh) if own else 0},
                   "seconds": seconds}
         meta.update(counts=counts, additions=[*meta.get("additions", []), record], pile_up=suggestion,
                     metrics=refresh_metrics(meta.get("metrics", {}), grown, topics))
@@ -233,7 +280,8 @@ def add_papers(run_dir: Path | str, inputs: list[str | Path], *, cache_dir: Path
                              embeddings=vectors)
         save_run(result, run_dir, carry=("model", EDITS_FILE), extra=curate(result, run_dir))
     return AddReport(number, len(fresh), skipped_here, len(already), int(novel.sum()), corpus.n_input,
-                     suggestion=(suggestion or {}).get("message", ""), seconds=seconds)
+                     suggestion=(suggestion or {}).get("message", ""), seconds=seconds,
+                     ignored_vectors=own is None and corpus.vectors is not None)
 
 
 # ---------------------------------------------------------------- identity across fits
@@ -336,7 +384,6 @@ def refit_run(run_dir: Path | str, *, min_topic_size: int | None = None, seed: i
               relabel: bool = False, cache_dir: Path | str | None = None,
               timeout: float | None = DEFAULT_TIMEOUT_S, progress=None) -> tuple[Matching, dict]:
     """Re-cluster every paper of a run with the build's stages and keep topic identity."""
-    from .assign import run_embedder
     from .config import BuildConfig, with_overrides
     from .pipeline import build
     from .rundir import load_run, recover, save_run
@@ -346,13 +393,13 @@ def refit_run(run_dir: Path | str, *, min_topic_size: int | None = None, seed: i
         recover(run_dir)
         run = fitted_view(load_run(run_dir))  # matched on the fitted topics; the edits are applied again after
         run.papers = with_growth_columns(run.papers)
-        embedder, cache = run_embedder(run.meta, cache_dir)
-        vectors = run_vectors(run, embedder, cache)
+        embedder, cache = vector_source(run.meta, cache_dir)
+        vectors = run_space_vectors(run, embedder, cache)
         params = run.meta.get("parameters", {})
         changes = {k: v for k, v in {"min_topic_size": min_topic_size, "seed": seed}.items() if v is not None}
         config = with_overrides(BuildConfig.from_dict(params), **changes)
         result = build(corpus_of_run(run), config, cache_dir=cache_dir, themes=themes_from_run(run.meta),
-                       embedder=embedder, vectors=vectors, progress=progress)
+                       embedder=embedder, vectors=vectors, supplied=supplied(run.meta), progress=progress)
         matching = carry_identity(result, run, vectors, relabel=relabel, info={"event": "refit", "seed": config.seed})
         added_in = dict(zip(run.papers["paper_id"], run.papers["added_in"]))
         result.papers["added_in"] = result.papers["paper_id"].map(added_in).fillna(0).astype(int)
@@ -368,12 +415,12 @@ def refit_run(run_dir: Path | str, *, min_topic_size: int | None = None, seed: i
 
 def like_run(result, old_run_dir: Path | str, *, cache_dir: Path | str | None = None) -> Matching:
     """``build --like``: give a fresh build the ids and labels of an earlier run of the same stream."""
-    from .assign import run_embedder
     from .rundir import load_run
 
     old_run = load_run(old_run_dir)
-    embedder, cache = run_embedder(old_run.meta, cache_dir)
-    matching = carry_identity(result, old_run, run_vectors(old_run, embedder, cache),
+    same_space(old_run.meta, result.meta, f"--like {old_run_dir}")
+    embedder, cache = vector_source(old_run.meta, cache_dir)
+    matching = carry_identity(result, old_run, run_space_vectors(old_run, embedder, cache),
                               info={"event": "like", "like": str(Path(old_run_dir).resolve())})
     result.meta["like"] = {"run": str(Path(old_run_dir).resolve()), **matching_summary(matching)}
     return matching

@@ -49,6 +49,7 @@ from .theme_stats import topic_theme_column
 from .themes import SEP, ThemeSet, file_papers, load_themes
 from .topics import Clusters, TopicModeler, cluster_topics, import_bertopic, order_by_size, representativeness
 from .trends import compute_trends
+from .vectors import supplied_config, vector_record
 
 #: How a build reports where it is: (stage name, fraction of that stage done, message).
 StageProgress = Callable[[str, float, str], None]
@@ -174,6 +175,9 @@ class _Build:
     themes: ThemeSet | None
     embedder: object | None
     vectors: np.ndarray | None = None  #: the papers' embeddings when already known (a refit of a run)
+    vector_column: str | None = None  #: the input column of the papers' own vectors (None: ``embedding`` if any)
+    #: run.json's ``vectors`` when the papers brought their own (analysis/vectors.py): no model is loaded
+    supplied: dict | None = None
     stage: str = ""
     timer: Timer = field(default_factory=Timer)
     corpus: Corpus | None = None
@@ -205,12 +209,23 @@ class _Build:
 
 def _load(b: _Build) -> None:
     b.say("reading inputs")
-    b.corpus = b.inputs if isinstance(b.inputs, Corpus) else load_corpus(list(b.inputs), year=b.config.year)
+    b.corpus = b.inputs if isinstance(b.inputs, Corpus) else load_corpus(
+        list(b.inputs), year=b.config.year, vector_column=b.vector_column)
     b.themes = b.themes or load_themes(b.config.themes_file)
     b.papers = b.corpus.papers.copy()
+    if b.corpus.vectors is not None:
+        b.vectors, b.supplied = b.corpus.vectors, vector_record(b.corpus.vectors, b.corpus.vector_column, None)
+    if b.supplied:
+        b.config = supplied_config(b.config)
 
 
 def _embed(b: _Build) -> None:
+    if b.supplied:  # the papers' own vectors: no model, nothing to embed
+        b.say(f"using the {len(b.papers)} papers' own vectors ({b.supplied['dimension']} numbers each)")
+        b.cache = EmbeddingCache(b.cache_dir)
+        b.embeddings, b.n_new = np.asarray(b.vectors, dtype=np.float32), 0
+        import_fitting_libraries_in_background(with_umap=False)
+        return
     b.say(f"embedding {len(b.papers)} papers")
     b.embedder = b.embedder or SentenceEmbedder.from_config(b.config.embed, model_cache=model_cache_dir(b.cache_dir))
     b.cache = EmbeddingCache(b.cache_dir, extra_dirs=shipped_embedding_dirs())
@@ -270,7 +285,7 @@ def _assign(b: _Build) -> None:
 
 def _represent(b: _Build) -> None:
     b.say("describing topics")
-    embed_fn = functools.partial(_embed_texts, b)
+    embed_fn = None if b.supplied else functools.partial(_embed_texts, b)  # no model: c-TF-IDF keywords only
     b.modeler = TopicModeler(b.config.topics, embed_fn=embed_fn, seed=b.config.seed)
     res = b.modeler.fit(b.corpus.texts, b.embeddings, b.placed).result_
     b.papers["topic_id"] = res.topics
@@ -287,7 +302,8 @@ def _areas(b: _Build) -> None:
 
 def _themes(b: _Build) -> None:
     b.say("filing papers under themes")
-    filed = file_papers(b.papers, b.themes, b.embeddings, embedder=b.embedder, cache_dir=b.cache_dir)
+    filed = file_papers(b.papers, b.themes, b.embeddings, embedder=b.embedder, cache_dir=b.cache_dir,
+                        supplied=b.supplied is not None)
     b.papers = with_theme_columns(b.papers, filed)
 
 
@@ -343,16 +359,20 @@ STAGES: tuple[Stage, ...] = (
 def build(inputs: list[str | Path] | Corpus, config: BuildConfig = BuildConfig(), *,
           cache_dir: Path | str | None = None, themes: ThemeSet | None = None,
           progress: StageProgress | None = None, show_bars: bool = False, embedder=None,
-          engine=None, vectors: np.ndarray | None = None) -> BuildResult:
+          engine=None, vectors: np.ndarray | None = None, vector_column: str | None = None,
+          supplied: dict | None = None) -> BuildResult:
     """Run the stages in memory; :func:`analysis.rundir.save_run` writes the result.
 
     ``engine`` (:mod:`analysis.engines`) runs embedding and the assignment of
     papers outside the fitting sample; the default runs them in this process.
-    ``vectors`` are the papers' embeddings when already known (a refit of a run).
+    ``vectors`` are the papers' embeddings when already known (a refit of a run);
+    ``supplied`` is the run's ``vectors`` record when those are the papers' own.
+    ``vector_column`` names the inputs' column of their own vectors
+    (:mod:`analysis.vectors`; default: ``embedding`` where present).
     """
     b = _Build(inputs=inputs, config=config, cache_dir=Path(cache_dir) if cache_dir else default_cache_dir(),
                engine=engine or LocalEngine(), progress=progress or _silent, show_bars=show_bars, themes=themes,
-               embedder=embedder, vectors=vectors)
+               embedder=embedder, vectors=vectors, vector_column=vector_column, supplied=supplied)
     configure_runtime(b.cache_dir)
     random.seed(config.seed)
     np.random.seed(config.seed)
@@ -386,8 +406,10 @@ def _meta(b: _Build) -> dict:
         "parameters": {**config.to_dict(), "min_topic_size_used": res.min_topic_size,
                        "themes": themes.source or str(DEFAULT_THEMES.name),
                        "theme_threshold": themes.threshold, "theme_names": list(themes.names)},
-        "model": {"embedder": config.embed.model, "model_id": b.embedder.model_id,
-                  "max_seq_length": config.embed.max_seq_length, "precision": config.embed.precision},
+        "model": None if b.supplied else {
+            "embedder": config.embed.model, "model_id": b.embedder.model_id,
+            "max_seq_length": config.embed.max_seq_length, "precision": config.embed.precision},
+        "vectors": b.supplied or vector_record(b.embeddings, None, b.embedder.model_id),
         "versions": package_versions(),
         "counts": {"input": corpus.n_input, "kept": n, "skipped": len(corpus.skipped),
                    "topics": int(len(set(res.topics.tolist()) - {-1})),
@@ -395,7 +417,9 @@ def _meta(b: _Build) -> dict:
                    "outliers_before_reassignment": int((res.hdbscan_labels == -1).sum()),
                    "outliers_kept": int((res.topics == -1).sum()),
                    "undated": int((b.papers["date"] == "").sum()),
-                   "embedded_new": int(b.n_new), "embedded_from_cache": int(n - b.n_new) if b.n_new <= n else 0,
+                   "embedded_new": int(b.n_new),
+                   "embedded_from_cache": 0 if b.supplied else int(n - b.n_new) if b.n_new <= n else 0,
+                   "vectors_supplied": n if b.supplied else 0,
                    "reduction_from_cache": b.reducer.computed == 0,
                    "fitted_on": n if b.fit_idx is None else int(len(b.fit_idx))},
         "engine": b.engine.name,

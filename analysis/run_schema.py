@@ -33,6 +33,9 @@ RUN_SCHEMA = {
                    "properties": {"input": _COUNT, "kept": _COUNT, "skipped": _COUNT, "topics": _COUNT,
                                   "undated": _COUNT, "novel": _COUNT}},
         "model": _RECORD,
+        "vectors": {"type": "object", "required": ["source"],
+                    "properties": {"source": {"enum": ["model", "supplied"]}, "column": {"type": "string"},
+                                   "dimension": {"type": ["integer", "null"], "minimum": 1}}},
         "embedded_by": {"type": "array", "items": {
             "type": "object", "required": ["node", "actor", "papers"],
             "properties": {"node": {"type": "string"}, "actor": {"type": "string"}, "papers": _COUNT}}},

@@ -54,6 +54,30 @@ def run_embedder(run: Run, cache_root: Path):
     return SentenceEmbedder.from_config(config, model_cache=model_cache_dir(cache_root))
 
 
+def theme_vectors(run: Run, cache_root: Path, embeddings: np.ndarray | None = None) -> tuple[object, np.ndarray]:
+    """(embedder, the papers' vectors) that themes are filed with; no embedder when the papers brought vectors.
+
+    A supplied-vector run's papers are filed with their stored vectors and
+    the bundled model is never loaded (:func:`analysis.themes.file_papers`).
+    """
+    from .growth import stored_vectors
+    from .vectors import supplied
+
+    if supplied(run.meta):
+        return None, stored_vectors(run) if embeddings is None else embeddings
+    embedder = run_embedder(run, cache_root)
+    return embedder, embed_texts(run_texts(run.papers), embedder, cache_root) if embeddings is None else embeddings
+
+
+def run_workbench(run: Run, cache_root: Path):
+    """A :class:`~analysis.theme_workbench.ThemeWorkbench` of a run's papers (the dashboard's theme editor)."""
+    from .theme_workbench import ThemeWorkbench
+
+    embedder, vectors = theme_vectors(run, cache_root)
+    return ThemeWorkbench.for_papers(run.papers, vectors, embedder=embedder, cache_dir=cache_root,
+                                     supplied=embedder is None)
+
+
 def run_texts(papers: pd.DataFrame) -> list[str]:
     """What the build embedded for each paper ("title. abstract", :attr:`analysis.corpus.Corpus.texts`)."""
     return (papers["title"].astype(str) + ". " + papers["abstract"].astype(str)).tolist()
@@ -74,10 +98,9 @@ def refile(run: Run, themes: ThemeSet, *, cache_dir: str | Path | None = None,
         filed = workbench.file(themes)
     else:
         root = Path(cache_dir) if cache_dir else default_cache_dir()
-        embedder = run_embedder(run, root)
-        if embeddings is None:
-            embeddings = embed_texts(run_texts(run.papers), embedder, root)
-        filed = file_papers(run.papers, themes, embeddings, embedder=embedder, cache_dir=root)
+        embedder, embeddings = theme_vectors(run, root, embeddings)
+        filed = file_papers(run.papers, themes, embeddings, embedder=embedder, cache_dir=root,
+                            supplied=embedder is None)
     papers = with_theme_columns(run.papers, filed)
     topics = run.topics.copy()
     topics["themes"] = topic_theme_column(topics, papers, themes.names)

@@ -123,6 +123,11 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return v / n if n > 0 else v
 
 
+def _direction(emb: np.ndarray, rows) -> np.ndarray:
+    """The unit mean of some papers' vectors; zeros (no direction) for no papers."""
+    return _unit(emb[rows].mean(axis=0)) if len(rows) else np.zeros(emb.shape[1], dtype=np.float32)
+
+
 def _literals(phrase: str) -> list[str]:
     """Word stems every match of a phrase contains: papers lacking one cannot match, and are not read."""
     out = []
@@ -193,11 +198,14 @@ class ThemeModel:
 
     # ------------------------------------------------------------------ fitting
 
-    def fit(self, corpus: ThemeCorpus, query_vectors: np.ndarray) -> ThemeModel:
+    def fit(self, corpus: ThemeCorpus, query_vectors: np.ndarray | None) -> ThemeModel:
         """Learn each theme's feedback terms, vectors and similarity scales from ``corpus``.
 
         ``query_vectors`` hold each theme's "name. description" embedded with
-        the model that made ``corpus.embeddings`` (one row per theme).
+        the model that made ``corpus.embeddings`` (one row per theme). None
+        when no model shares the papers' space (they brought their own
+        vectors): a theme then starts from the mean of the papers naming it
+        plainly, and a theme no paper names has no similarity evidence.
         """
         emb = corpus.embeddings
         everyone = np.arange(len(corpus))
@@ -206,16 +214,17 @@ class ThemeModel:
             plan = self.plan_for(theme)
             title, abstract, _ = _lexical(self.mentions(plan, corpus, everyone))
             seeds = np.flatnonzero((title >= 1.0) | (abstract >= 2.0))
-            q0 = _unit(np.asarray(query_vectors[j], dtype=np.float32))
+            q0 = (_direction(emb, seeds) if query_vectors is None
+                  else _unit(np.asarray(query_vectors[j], dtype=np.float32)))
             sims0 = emb @ q0
-            if len(seeds) < self.min_seeds:  # too few plain mentions: the most similar papers stand in
+            if len(seeds) < self.min_seeds and q0.any():  # too few plain mentions: the most similar stand in
                 seeds = np.union1d(seeds, np.argsort(-sims0)[: self.min_seeds])
             if len(seeds) > self.max_seeds:
                 seeds = seeds[np.argsort(-sims0[seeds])[: self.max_seeds]]
             examples = [corpus.position[p] for p in theme.examples if p in corpus.position]
             counter = [corpus.position[p] for p in theme.counter_examples if p in corpus.position]
             seeds = np.setdiff1d(np.union1d(seeds, examples), counter).astype(np.int64)
-            vector = q0 + self.prf_weight * _unit(emb[seeds].mean(axis=0))
+            vector = q0 + self.prf_weight * _direction(emb, seeds)
             if examples:
                 vector = vector + self.example_weight * _unit(emb[examples].mean(axis=0))
             if counter:

@@ -85,7 +85,7 @@ class ThemeFiler:
         self.themes = themes
         self.model_params = model_params
 
-    def fit(self, corpus: ThemeCorpus, query_vectors: np.ndarray) -> ThemeFiler:
+    def fit(self, corpus: ThemeCorpus, query_vectors: np.ndarray | None) -> ThemeFiler:
         self.model_ = ThemeModel(self.themes, **self.model_params).fit(corpus, query_vectors)
         self.thresholds_ = [t.threshold if t.threshold is not None else self.themes.probability
                             for t in self.themes.themes]

@@ -47,26 +47,39 @@ class ThemeWorkbench:
 
     @classmethod
     def for_papers(cls, papers: pd.DataFrame, embeddings: np.ndarray | None = None, *, embedder=None,
-                   cache_dir: str | Path | None = None, reference: bool | None = None) -> ThemeWorkbench:
+                   cache_dir: str | Path | None = None, reference: bool | None = None,
+                   supplied: bool = False) -> ThemeWorkbench:
+        """``supplied``: ``embeddings`` are the papers' own vectors, in a space the bundled model does not share.
+
+        Then no model is loaded: no theme is embedded (a theme's direction is
+        the mean of the papers naming it, :meth:`ThemeModel.fit`) and no
+        reference corpus is added (its vectors are the model's).
+        """
+        from .config import default_cache_dir
         from .theme_reference import REFERENCE_BELOW, reference_corpus
 
         titles = papers["title"].fillna("").astype(str).tolist()
         abstracts = papers["abstract"].fillna("").astype(str).tolist()
         ids = (papers["paper_id"].astype(str).tolist() if "paper_id" in papers
                else [f"row-{i}" for i in range(len(papers))])
-        embedder, cache_root = _embedder(embedder, cache_dir)
+        if supplied:
+            if embeddings is None:
+                raise ValueError("papers with their own vectors are filed with those vectors")
+            embedder, cache_root = None, Path(cache_dir) if cache_dir else default_cache_dir()
+        else:
+            embedder, cache_root = _embedder(embedder, cache_dir)
         if embeddings is None:
             embeddings = embed_texts([f"{t}. {a}" for t, a in zip(titles, abstracts)], embedder, cache_root)
         corpus = ThemeCorpus(titles, abstracts, ids, embeddings, store=Path(cache_root) / "themes")
-        if reference if reference is not None else len(papers) < REFERENCE_BELOW:
+        if not supplied and (reference if reference is not None else len(papers) < REFERENCE_BELOW):
             background = reference_corpus(embedder.model_id, str(cache_root))
             if background is not None:
                 corpus = ThemeCorpus.concat(corpus, background)
         return cls(papers, corpus, embedder, cache_root)
 
     def filer(self, themes: ThemeSet) -> ThemeFiler:
-        queries = embed_texts([f"{t.name}. {t.description}".strip() for t in themes.themes], self.embedder,
-                              self.cache_root)
+        queries = None if self.embedder is None else embed_texts(
+            [f"{t.name}. {t.description}".strip() for t in themes.themes], self.embedder, self.cache_root)
         return ThemeFiler(themes).fit(self.corpus, queries)
 
     def file(self, themes: ThemeSet) -> FiledPapers:

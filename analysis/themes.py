@@ -201,7 +201,8 @@ class FiledPapers:
 
 
 def file_papers(papers: pd.DataFrame, themes: ThemeSet, embeddings: np.ndarray | None = None, *,
-                embedder=None, cache_dir: str | Path | None = None, reference: bool | None = None) -> FiledPapers:
+                embedder=None, cache_dir: str | Path | None = None, reference: bool | None = None,
+                supplied: bool = False) -> FiledPapers:
     """File papers (title, abstract, optional paper_id) under themes, with reasons.
 
     ``embeddings`` are the papers' unit vectors ("title. abstract" with the
@@ -209,6 +210,8 @@ def file_papers(papers: pd.DataFrame, themes: ThemeSet, embeddings: np.ndarray |
     embedding cache with ``embedder`` (default: the bundled model).
     ``reference`` adds the bundled corpus as background (default: for runs
     under :data:`analysis.theme_reference.REFERENCE_BELOW` papers).
+    ``supplied``: ``embeddings`` are the papers' own vectors; the bundled
+    model is then never loaded (:meth:`ThemeWorkbench.for_papers`).
     """
     from .theme_workbench import ThemeWorkbench
 
@@ -216,7 +219,7 @@ def file_papers(papers: pd.DataFrame, themes: ThemeSet, embeddings: np.ndarray |
         empty = pd.Series([], index=papers.index, dtype=object)
         return FiledPapers(empty, empty.copy())
     bench = ThemeWorkbench.for_papers(papers, embeddings, embedder=embedder, cache_dir=cache_dir,
-                                      reference=reference)
+                                      reference=reference, supplied=supplied)
     return bench.file(themes)
 
 

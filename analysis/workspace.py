@@ -219,11 +219,16 @@ def start_build(out: Path | str, target: Callable[[StageProgress], Path], *, wor
 
 
 def work_key(inputs: list[Path | str] | Corpus, config: BuildConfig) -> str:
-    """What makes two builds' expensive part identical: the papers' text (or the input files) and the embedding."""
+    """What makes two builds' expensive part identical: the papers' text (or the input files) and the embedding.
+
+    Papers with their own vectors are embedded by no one: those vectors are part of the key.
+    """
     digest = hashlib.sha256(json.dumps(config.to_dict()["embed"], sort_keys=True).encode())
     if isinstance(inputs, Corpus):
         for text in inputs.texts:
             digest.update(text.encode("utf-8", "surrogatepass") + b"\0")
+        if inputs.vectors is not None:
+            digest.update(inputs.vectors.tobytes())
     else:
         for path in inputs:
             digest.update(sha256_file(Path(path)).encode() + b"\1")

@@ -32,15 +32,9 @@ def _workbench(path: str, stamp: float, cache_dir: str | None):
     """One workbench per run folder and version: vectors, reference corpus and indexes stay in memory."""
     from analysis.config import default_cache_dir
     from analysis.run import load_run
-    from analysis.theme_apply import run_embedder, run_texts
-    from analysis.theme_workbench import ThemeWorkbench
-    from analysis.themes import embed_texts
+    from analysis.theme_apply import run_workbench
 
-    run = load_run(path)
-    root = Path(cache_dir) if cache_dir else default_cache_dir()
-    embedder = run_embedder(run, root)
-    vectors = embed_texts(run_texts(run.papers), embedder, root)
-    return ThemeWorkbench.for_papers(run.papers, vectors, embedder=embedder, cache_dir=root)
+    return run_workbench(load_run(path), Path(cache_dir) if cache_dir else default_cache_dir())
 
 
 def _split(text: str) -> tuple[str, ...]:

@@ -92,7 +92,7 @@ def current_run_section(view) -> None:
                                                 default=str))), expanded=2)
     else:
         with st.expander("Build parameters and versions"):
-            st.json({k: run.meta.get(k) for k in ("created", "parameters", "model", "versions", "seconds")},
+            st.json({k: run.meta.get(k) for k in ("created", "parameters", "model", "vectors", "versions", "seconds")},
                     expanded=1)
 
     if share.shared and _access.can_write(view.path):
@@ -287,7 +287,9 @@ if source == "upload":
         f"Files ({', '.join(FORMATS)}); up to {UPLOAD_MB} MB each", accept_multiple_files=True, key="uploads",
         max_upload_size=UPLOAD_MB,
         help="A Daily Papers page saved as .txt, CSV/TSV, JSON/JSONL or Parquet with title and abstract "
-             "columns (date, id, authors, url optional), or an arXiv Atom feed (.xml).") or []
+             "columns (date, id, authors, url optional), or an arXiv Atom feed (.xml). JSONL or Parquet with an "
+             "'embedding' column (a list of numbers per paper) brings the papers' own vectors: nothing is "
+             "embedded, and keywords are c-TF-IDF only.") or []
 elif source == "paste":
     pasted = st.text_area("Paste a Hugging Face Daily Papers page (select all on the page, copy, paste here)",
                           height=200, key="paste", placeholder="Daily Papers\n…\nSep 23\nTitle\nAbstract…")

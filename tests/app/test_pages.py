@@ -162,3 +162,27 @@ def test_map_page_lists_papers_without_selection_hint(open_app, seed_run):
     at = open_app()
     assert any("box or lasso" in c.value for c in at.caption)
     assert shown_count(at) == len(load_run(seed_run).papers)  # the view the page got holds every paper
+
+
+def test_data_page_builds_an_upload_that_brings_its_own_vectors(open_app, app_env):
+    """Parquet with an 'embedding' column: the dashboard's build uses those vectors and embeds nothing."""
+    import io
+
+    import numpy as np
+
+    from analysis.config import DEMO_CORPUS
+
+    papers = pd.read_parquet(DEMO_CORPUS).head(80)
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(4, 24))
+    papers["embedding"] = list(centres[np.arange(len(papers)) % 4] + 0.3 * rng.normal(size=(len(papers), 24)))
+    data = io.BytesIO()
+    papers.to_parquet(data)
+    at = open_app("pages/data.py")
+    at.file_uploader(key="uploads").set_value(("own.parquet", data.getvalue(), "application/octet-stream")).run()
+    at.text_input(key="run_name").input("own vectors").run()
+    at.button(key="build").click().run(timeout=240)
+    no_exceptions(at)
+    meta = load_run(app_env / "own_vectors").meta
+    assert meta["vectors"] == {"source": "supplied", "column": "embedding", "dimension": 24}
+    assert meta["counts"]["embedded_new"] == 0 and meta["counts"]["vectors_supplied"] == 80
