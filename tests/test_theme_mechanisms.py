@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analysis.theme_text import acronyms, compile_phrase, defined_acronyms, find_mentions, normalise_text
+from analysis.theme_text import acronym_regex, acronyms, compile_phrase, defined_acronyms, find_mentions, normalise_text
 from analysis.themes import file_papers, load_themes, parse_themes, split_themes
 
 
@@ -122,3 +122,16 @@ def test_mentions_know_where_they_are_and_how_they_are_written():
                           patterns)
     assert [(m.where, m.passing, m.text) for m in found] == [
         ("title", False, "Mixture-of-Experts"), ("abstract", True, "mixture-of-experts")]
+
+
+def test_an_acronym_counts_only_where_it_spells_the_theme():
+    import re
+
+    long_form = re.compile("|".join(compile_phrase(p).pattern for p in ("multi-task learning", "multi-task")))
+    # the benchmark's name holds the theme's words, but its acronym is not the theme's
+    assert defined_acronyms("We test on Massive Multitask Language Understanding (MMLU).", long_form) == []
+    assert defined_acronyms("We study multi-task reinforcement learning (MTRL).", long_form) == ["MTRL"]
+    moe = compile_phrase("mixture of experts")
+    assert defined_acronyms("a sparse mixture-of-experts (SMoE) layer", moe) == ["SMoE"]
+    assert not acronym_regex("MTL").search("Search More, Think Less (SMTL) is an agent")
+    assert acronym_regex("MoE").search("Fine-Grained SMoE and DeepSeekMoE layers")
