@@ -135,3 +135,23 @@ def test_an_acronym_counts_only_where_it_spells_the_theme():
     assert defined_acronyms("a sparse mixture-of-experts (SMoE) layer", moe) == ["SMoE"]
     assert not acronym_regex("MTL").search("Search More, Think Less (SMTL) is an agent")
     assert acronym_regex("MoE").search("Fine-Grained SMoE and DeepSeekMoE layers")
+
+
+def test_likely_members_name_the_whole_theme_not_its_generic_half():
+    import numpy as np
+
+    from analysis.theme_corpus import ThemeCorpus
+    from analysis.theme_model import ThemeModel
+
+    papers = [("In-Context Image Editing with Diffusion", "We edit images in-context: the in-context reference image "
+               "and the in-context mask are concatenated with the input.")] * 3
+    papers += [("Demonstrations Matter", "In-context learning depends on the prompt. We study in-context learning "
+                "with reordered demonstrations.")] * 3
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(len(papers) + 1, 384)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    corpus = ThemeCorpus([t for t, _ in papers], [a for _, a in papers], [f"p{i}" for i in range(len(papers))],
+                         vectors[:-1])
+    themes = name_only("In-context learning", "Learning a task from examples in the prompt.")
+    plan = ThemeModel(themes, min_seeds=0).fit(corpus, vectors[-1:]).plans_[0]
+    assert plan.seeds == 3
