@@ -31,6 +31,8 @@ PASSING_CUES = re.compile(
     r"alternative to|alternatives to|versus|vs\.?|spanning|covering|ranging from)\b[^.;:]{0,60}$", re.IGNORECASE)
 #: A sentence stating the paper's own contribution rather than background.
 CONTRIBUTION = re.compile(r"\b(?:we|our|this (?:paper|work|study|article)|here|in this)\b", re.IGNORECASE)
+#: Words an item of a list may hold besides the mention ("unstable in-context learning", "MoE routing").
+LIST_ITEM_WORDS = 3
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9])")
 
 
@@ -201,11 +203,29 @@ def is_passing(sentence: str, start: int, end: int | None = None, own: frozenset
     before = sentence[:start]
     if PASSING_CUES.search(before):
         return True
-    # an item of a list of four or more ("instruction tuning, RLHF, DPO, mixture-of-experts, ...")
+    return _in_list(sentence, start, end)
+
+
+def _in_list(sentence: str, start: int, end: int | None) -> bool:
+    """An item of a list of four or more ("instruction tuning, RLHF, DPO, mixture-of-experts, ...").
+
+    The item itself must be short: in "we propose UMIT, a unified
+    multi-modal, multi-task VLM designed for ..." the commas belong to an
+    apposition and a pair of adjectives, and the mention names the paper's
+    own model.
+    """
+    before = sentence[:start]
     clause = re.split(r"[.;:]", before)[-1]
     after = re.split(r"[.;:]", sentence[start:])[0]
     beside = re.search(r",\s*(?:and |or )?\S*\s*$", clause) is not None or re.match(r"^[^,]{0,40},", after) is not None
-    return beside and clause.count(",") + after.count(",") >= 3
+    if not (beside and clause.count(",") + after.count(",") >= 3):
+        return False
+    if end is None:
+        return True
+    lead = re.sub(r"^\s*(?:and|or)\s+", "", clause.split(",")[-1])
+    rest = re.sub(r"^[\w-]*", "", sentence[end:])  # what follows the mention's last word
+    tail = re.split(r",|[.;:()]|\band\b|\bor\b", rest)[0]
+    return len(lead.split()) <= LIST_ITEM_WORDS and len(tail.split()) <= LIST_ITEM_WORDS
 
 
 _WORD = re.compile(r"[0-9A-Za-z]+")

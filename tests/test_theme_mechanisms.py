@@ -155,3 +155,14 @@ def test_likely_members_name_the_whole_theme_not_its_generic_half():
     themes = name_only("In-context learning", "Learning a task from examples in the prompt.")
     plan = ThemeModel(themes, min_seeds=0).fit(corpus, vectors[-1:]).plans_[0]
     assert plan.seeds == 3
+
+
+def test_a_list_of_subjects_is_passing_but_an_apposition_is_not():
+    patterns = [("multi-task", compile_phrase("multi-task"), "name", 0.8),
+                ("in-context learning", compile_phrase("in-context learning"), "name", 1.0)]
+    own = ("To address this challenge, we propose UMIT, a unified multi-modal, multi-task VLM designed "
+           "specifically for medical imaging tasks.")
+    listed = ("Models generalize to logical transformations, question-answering tasks, in-context learning, "
+              "and external knowledge sources.")
+    assert [m.passing for m in find_mentions("", own, patterns)] == [False]
+    assert [m.passing for m in find_mentions("", listed, patterns)] == [True]
