@@ -10,7 +10,8 @@ for each paper, in three parts that the paper lists can show:
    without a generic head word ("multi-task" for "multi-task learning")
    counts as weaker evidence.
 2. **Feedback from the corpus**: the papers that name the theme plainly
-   (in the title, or twice in the abstract) are taken as likely members;
+   (in the title, or twice in the abstract by the whole name, an acronym
+   or a keyword) are taken as likely members;
    the phrases that distinguish them from the rest of the corpus
    (Robertson-Sparck Jones weights, :mod:`analysis.theme_index`) add
    evidence in proportion to how distinctive they are.
@@ -212,8 +213,9 @@ class ThemeModel:
         self.plans_ = []
         for j, theme in enumerate(self.themes.themes):
             plan = self.plan_for(theme)
-            title, abstract, _ = _lexical(self.mentions(plan, corpus, everyone))
-            seeds = np.flatnonzero((title >= 1.0) | (abstract >= 2.0))
+            found = self.mentions(plan, corpus, everyone)
+            title, _, _ = _lexical(found)
+            seeds = np.flatnonzero((title >= 1.0) | (_full_mentions(found) >= 2))
             q0 = (_direction(emb, seeds) if query_vectors is None
                   else _unit(np.asarray(query_vectors[j], dtype=np.float32)))
             sims0 = emb @ q0
@@ -395,6 +397,17 @@ def _mentions_in(plan: ThemePlan, corpus: ThemeCorpus) -> list[list[Mention]]:
             found += [m for m in find_mentions(title, "", plan.title_only) if m.where == "title"]
         out[i] = found
     return out
+
+
+def _full_mentions(mentions: list[list[Mention]]) -> np.ndarray:
+    """Per paper: abstract mentions, not in passing, of the theme's whole name, an acronym or a keyword.
+
+    A likely member must name the theme itself: the name without its head
+    word ("in-context" in "in-context image editing", "continual" in
+    "continual pre-training") names neighbouring subjects as often.
+    """
+    return np.array([sum(1 for m in ms if m.where == "abstract" and not m.passing and m.weight >= 1.0)
+                     for ms in mentions])
 
 
 def _lexical(mentions: list[list[Mention]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

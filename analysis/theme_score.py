@@ -19,10 +19,12 @@ import numpy as np
 from .theme_corpus import ThemeCorpus
 from .theme_model import ThemeFeatures, ThemeModel
 
-#: Log-odds weights of the evidence (see the module docstring). Mentions and passing mentions are capped.
-WEIGHTS = {"intercept": -4.5, "title": 1.4, "abstract": 1.8, "passing": 0.25, "feedback": 1.1,
-           "similarity": 0.45, "separator": 2.0}
-MENTION_CAP, PASSING_CAP = 3.0, 2.0
+#: Log-odds weights of the evidence (see the module docstring). Mentions are capped. Similarity to the
+#: theme's papers counts twice: once for every paper (the separator), and again for a paper that names
+#: the theme in its abstract, where it tells a paper about the theme from one that only uses its name.
+WEIGHTS = {"intercept": -4.7, "title": 0.6, "abstract": 0.9, "named": 2.4, "feedback": 0.85, "separator": 2.0,
+           "named_similarity": 0.4, "named_separator": 0.2}
+MENTION_CAP = 3.0
 #: Probability at which a paper is filed when neither the theme nor the theme set says otherwise.
 DEFAULT_THRESHOLD = 0.4
 REASON_SEP = " | "
@@ -60,13 +62,18 @@ class Verdict:
 
 
 def log_odds(f: ThemeFeatures) -> np.ndarray:
-    """The evidence of papers that do not name the theme in the title, summed as log odds."""
+    """The evidence of papers that do not name the theme in the title, summed as log odds.
+
+    Passing mentions add nothing: a paper that only contrasts itself with
+    the theme, or lists it among others, is as likely a member as one that
+    never names it.
+    """
     reduced_title = np.where(f.title < 1.0, f.title, 0.0)
+    named = (f.abstract > 0).astype(float)
     return (WEIGHTS["intercept"] + WEIGHTS["title"] * reduced_title
-            + WEIGHTS["abstract"] * np.minimum(f.abstract, MENTION_CAP)
-            + WEIGHTS["passing"] * np.minimum(f.passing, PASSING_CAP)
-            + WEIGHTS["feedback"] * f.feedback_score
-            + WEIGHTS["similarity"] * f.z + WEIGHTS["separator"] * f.separator)
+            + WEIGHTS["abstract"] * np.minimum(f.abstract, MENTION_CAP) + WEIGHTS["named"] * named
+            + WEIGHTS["feedback"] * f.feedback_score + WEIGHTS["separator"] * f.separator
+            + named * (WEIGHTS["named_similarity"] * f.z + WEIGHTS["named_separator"] * f.separator))
 
 
 def probabilities(f: ThemeFeatures) -> np.ndarray:

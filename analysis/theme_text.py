@@ -31,6 +31,8 @@ PASSING_CUES = re.compile(
     r"alternative to|alternatives to|versus|vs\.?|spanning|covering|ranging from)\b[^.;:]{0,60}$", re.IGNORECASE)
 #: A sentence stating the paper's own contribution rather than background.
 CONTRIBUTION = re.compile(r"\b(?:we|our|this (?:paper|work|study|article)|here|in this)\b", re.IGNORECASE)
+#: Words an item of a list may hold besides the mention ("unstable in-context learning", "MoE routing").
+LIST_ITEM_WORDS = 3
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9])")
 
 
@@ -112,7 +114,10 @@ def acronym_regex(acronym: str) -> re.Pattern:
     """Over the original text: the acronym as a word, plural, or as the end of a CamelCase name (DeepSeekMoE)."""
     upper = acronym.upper()
     forms = "|".join(re.escape(f) for f in dict.fromkeys([acronym, upper]))
-    return re.compile(rf"(?:(?<![A-Za-z0-9])[A-Z]?|(?<=[a-z0-9]))(?:{forms})(?:s|es)?(?![A-Za-z0-9])"
+    # One capital may precede a mixed-case acronym (SMoE: sparse MoE); before an all-capital one it
+    # spells another acronym (SMTL is not MTL).
+    prefix = "" if acronym == upper else "[A-Z]?"
+    return re.compile(rf"(?:(?<![A-Za-z0-9]){prefix}|(?<=[a-z0-9]))(?:{forms})(?:s|es)?(?![A-Za-z0-9])"
                       rf"|(?<![A-Za-z0-9]){re.escape(acronym.lower())}s?(?![A-Za-z0-9])")
 
 
@@ -120,23 +125,34 @@ def defined_acronyms(text: str, long_form: re.Pattern) -> list[str]:
     """Acronyms a paper defines for a long form: 'Continual Learning (CL)' -> ['CL'].
 
     The letters in parentheses must be the initials of the words just
-    before them, so '(e.g. CL)' or a citation never counts.
+    before them, and those words must end with the long form, so '(e.g.
+    CL)' or a citation never counts, nor the acronym of a longer name that
+    merely contains it ('Massive Multitask Language Understanding (MMLU)'
+    is a benchmark, not multi-task learning).
     """
     found = []
     for m in re.finditer(r"\(([A-Za-z][A-Za-z0-9-]{1,9})s?\)", text):
         acr = m.group(1).replace("-", "")
         before = re.findall(r"[A-Za-z0-9]+", text[max(0, m.start() - 120):m.start()])
-        letters = [c for c in acr if c.isupper() or c.isdigit()] or list(acr.upper())
-        words = before[-len(acr) - 2:]
-        if not words:
-            continue
-        window = " ".join(words)
-        if not long_form.search(normalise_text(window)):
-            continue
-        initials = "".join(w[0].upper() for w in words)
-        if "".join(letters).upper() in initials or acr.upper() in initials:
+        if before and _spells(acr, before[-len(acr) - 2:], long_form):
             found.append(m.group(1))
     return list(dict.fromkeys(found))
+
+
+def _spells(acr: str, words: list[str], long_form: re.Pattern) -> bool:
+    """True when the last few ``words`` end with the long form and their initials are ``acr``."""
+    norm = normalise_text(" ".join(words))
+    ends = [len(norm[:h.start()].split()) for h in long_form.finditer(norm) if h.end() == len(norm) - 1]
+    if not ends:
+        return False
+    target = acr.upper()
+    for n in range(len(words) - max(ends), len(words) + 1):  # the long form and perhaps words before it
+        tail = words[-n:]
+        every = "".join(w[0] for w in tail).upper()
+        content = "".join(w[0] for i, w in enumerate(tail) if i == 0 or w.lower() not in FUNCTION_WORDS).upper()
+        if target in (every, content):
+            return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -187,11 +203,29 @@ def is_passing(sentence: str, start: int, end: int | None = None, own: frozenset
     before = sentence[:start]
     if PASSING_CUES.search(before):
         return True
-    # an item of a list of four or more ("instruction tuning, RLHF, DPO, mixture-of-experts, ...")
+    return _in_list(sentence, start, end)
+
+
+def _in_list(sentence: str, start: int, end: int | None) -> bool:
+    """An item of a list of four or more ("instruction tuning, RLHF, DPO, mixture-of-experts, ...").
+
+    The item itself must be short: in "we propose UMIT, a unified
+    multi-modal, multi-task VLM designed for ..." the commas belong to an
+    apposition and a pair of adjectives, and the mention names the paper's
+    own model.
+    """
+    before = sentence[:start]
     clause = re.split(r"[.;:]", before)[-1]
     after = re.split(r"[.;:]", sentence[start:])[0]
     beside = re.search(r",\s*(?:and |or )?\S*\s*$", clause) is not None or re.match(r"^[^,]{0,40},", after) is not None
-    return beside and clause.count(",") + after.count(",") >= 3
+    if not (beside and clause.count(",") + after.count(",") >= 3):
+        return False
+    if end is None:
+        return True
+    lead = re.sub(r"^\s*(?:and|or)\s+", "", clause.split(",")[-1])
+    rest = re.sub(r"^[\w-]*", "", sentence[end:])  # what follows the mention's last word
+    tail = re.split(r",|[.;:()]|\band\b|\bor\b", rest)[0]
+    return len(lead.split()) <= LIST_ITEM_WORDS and len(tail.split()) <= LIST_ITEM_WORDS
 
 
 _WORD = re.compile(r"[0-9A-Za-z]+")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analysis.theme_text import acronyms, compile_phrase, defined_acronyms, find_mentions, normalise_text
+from analysis.theme_text import acronym_regex, acronyms, compile_phrase, defined_acronyms, find_mentions, normalise_text
 from analysis.themes import file_papers, load_themes, parse_themes, split_themes
 
 
@@ -122,3 +122,47 @@ def test_mentions_know_where_they_are_and_how_they_are_written():
                           patterns)
     assert [(m.where, m.passing, m.text) for m in found] == [
         ("title", False, "Mixture-of-Experts"), ("abstract", True, "mixture-of-experts")]
+
+
+def test_an_acronym_counts_only_where_it_spells_the_theme():
+    import re
+
+    long_form = re.compile("|".join(compile_phrase(p).pattern for p in ("multi-task learning", "multi-task")))
+    # the benchmark's name holds the theme's words, but its acronym is not the theme's
+    assert defined_acronyms("We test on Massive Multitask Language Understanding (MMLU).", long_form) == []
+    assert defined_acronyms("We study multi-task reinforcement learning (MTRL).", long_form) == ["MTRL"]
+    moe = compile_phrase("mixture of experts")
+    assert defined_acronyms("a sparse mixture-of-experts (SMoE) layer", moe) == ["SMoE"]
+    assert not acronym_regex("MTL").search("Search More, Think Less (SMTL) is an agent")
+    assert acronym_regex("MoE").search("Fine-Grained SMoE and DeepSeekMoE layers")
+
+
+def test_likely_members_name_the_whole_theme_not_its_generic_half():
+    import numpy as np
+
+    from analysis.theme_corpus import ThemeCorpus
+    from analysis.theme_model import ThemeModel
+
+    papers = [("In-Context Image Editing with Diffusion", "We edit images in-context: the in-context reference image "
+               "and the in-context mask are concatenated with the input.")] * 3
+    papers += [("Demonstrations Matter", "In-context learning depends on the prompt. We study in-context learning "
+                "with reordered demonstrations.")] * 3
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(len(papers) + 1, 384)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    corpus = ThemeCorpus([t for t, _ in papers], [a for _, a in papers], [f"p{i}" for i in range(len(papers))],
+                         vectors[:-1])
+    themes = name_only("In-context learning", "Learning a task from examples in the prompt.")
+    plan = ThemeModel(themes, min_seeds=0).fit(corpus, vectors[-1:]).plans_[0]
+    assert plan.seeds == 3
+
+
+def test_a_list_of_subjects_is_passing_but_an_apposition_is_not():
+    patterns = [("multi-task", compile_phrase("multi-task"), "name", 0.8),
+                ("in-context learning", compile_phrase("in-context learning"), "name", 1.0)]
+    own = ("To address this challenge, we propose UMIT, a unified multi-modal, multi-task VLM designed "
+           "specifically for medical imaging tasks.")
+    listed = ("Models generalize to logical transformations, question-answering tasks, in-context learning, "
+              "and external knowledge sources.")
+    assert [m.passing for m in find_mentions("", own, patterns)] == [False]
+    assert [m.passing for m in find_mentions("", listed, patterns)] == [True]
