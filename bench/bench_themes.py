@@ -1,13 +1,15 @@
 """Theme assignment: quality on the hand-labelled sets, and the time to apply themes to a run.
 
-    python bench/bench_themes.py quality [--per-theme] [--cache DIR]
+    python bench/bench_themes.py quality [--per-theme] [--supplied] [--cache DIR]
     python bench/bench_themes.py apply RUN_DIR [--themes FILE] [--repeat 3] [--cache DIR]
     python bench/bench_themes.py baseline        # the name-literal matcher the project had before
 
 ``quality`` files each labelled set (tests/fixtures/themes, and the seed
 page) with the name-only themes, the default file and our own two themes,
 and prints micro and per-theme precision, recall and F1 for the tuning and
-held-out halves. ``apply`` times ``apply_themes`` on a run (the demo run:
+held-out halves; ``--supplied`` files them as a supplied-vector run is
+(the bundled model's own vectors handed in, no theme embedded, no
+reference corpus), so only the procedure differs. ``apply`` times ``apply_themes`` on a run (the demo run:
 build data/hf_daily_papers.parquet first) in a fresh process per repeat,
 as the CLI would run. Labels are only used to score.
 """
@@ -48,7 +50,7 @@ def quality(args) -> None:
                 continue
             themes = load_themes(path)
             for split in splits:
-                table = evaluate(labelled, themes, split=split, cache_dir=args.cache)
+                table = evaluate(labelled, themes, split=split, cache_dir=args.cache, **supplied_kwargs(labelled, args))
                 micro = table.iloc[-1]
                 n = len(labelled.part(split).papers)
                 print(f"| {set_name} | {file_name} | {split or 'all'} | {micro.precision:.2f} | {micro.recall:.2f} "
@@ -58,6 +60,17 @@ def quality(args) -> None:
         for set_name, file_name, split, table in details:
             print(f"\n{set_name} · {file_name} · {split}")
             print(table.round(2).to_string(index=False))
+
+
+def supplied_kwargs(labelled, args) -> dict:
+    """``--supplied``: the labelled papers' vectors from the bundled model, handed in as their own."""
+    if not args.supplied:
+        return {}
+    from analysis.theme_apply import run_texts
+    from analysis.themes import _embedder, embed_texts
+
+    embedder, root = _embedder(None, args.cache)
+    return {"embeddings": embed_texts(run_texts(labelled.papers), embedder, root), "supplied": True}
 
 
 def baseline(args) -> None:
@@ -104,6 +117,7 @@ def main() -> None:
     sub = parser.add_subparsers(dest="command", required=True)
     q = sub.add_parser("quality")
     q.add_argument("--per-theme", action="store_true")
+    q.add_argument("--supplied", action="store_true", help="file as a run whose papers brought their own vectors")
     b = sub.add_parser("baseline")
     a = sub.add_parser("apply")
     a.add_argument("run_dir", type=Path)

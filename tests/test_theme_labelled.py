@@ -48,11 +48,11 @@ def test_labelled_sets_keep_their_micro_f1(key, labelled, fixtures, cache_dir):
 #: The same sets filed as a supplied-vector run is (analysis/vectors.py): the bundled model's own vectors
 #: handed in as the papers' vectors, so no theme is embedded and no reference corpus is added.
 MEASURED_SUPPLIED = {
-    ("arxiv", "name_only", "tune"): 0.864, ("arxiv", "name_only", "heldout"): 0.744,
-    ("arxiv", "default", "tune"): 0.876, ("arxiv", "default", "heldout"): 0.756,
-    ("daily", "name_only", "tune"): 0.800, ("daily", "name_only", "heldout"): 0.818,
-    ("daily", "default", "tune"): 0.865, ("daily", "default", "heldout"): 0.837,
-    ("daily", "custom_themes", "tune"): 0.941, ("daily", "custom_themes", "heldout"): 0.625,
+    ("arxiv", "name_only", "tune"): 0.800, ("arxiv", "name_only", "heldout"): 0.810,
+    ("arxiv", "default", "tune"): 0.850, ("arxiv", "default", "heldout"): 0.817,
+    ("daily", "name_only", "tune"): 0.833, ("daily", "name_only", "heldout"): 0.878,
+    ("daily", "default", "tune"): 0.865, ("daily", "default", "heldout"): 0.900,
+    ("daily", "custom_themes", "tune"): 0.941, ("daily", "custom_themes", "heldout"): 0.588,
 }
 
 
