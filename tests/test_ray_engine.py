@@ -254,3 +254,17 @@ def test_two_node_cluster_spreads_embedding_and_matches_a_local_build(papers_csv
                                   local_papers.loc[cluster_papers.index, ["topic_id", "x", "y"]])
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "cluster" / "topics.csv"),
                                   pd.read_csv(tmp_path / "local" / "topics.csv"))
+
+
+def test_blocks_cover_every_paper_once_with_enough_for_the_pool_longest_first(papers_csv):
+    """At least ``per_actor`` blocks per actor, none the whole corpus, the longest texts handed out first."""
+    from analysis.engines import _blocks
+
+    frame = pd.read_csv(papers_csv, dtype=str)
+    lengths = (frame["title"] + ". " + frame["abstract"]).str.len().tolist()
+    todo = sorted(range(len(lengths)), key=lengths.__getitem__)  # as EmbeddingPlan orders them
+    blocks = _blocks(todo, actors=2, batch_size=256, per_actor=16)
+    assert sorted(i for block in blocks for i in block) == sorted(todo)
+    assert len(blocks) >= 32 and max(map(len, blocks)) < len(todo)
+    assert lengths[blocks[0][-1]] == max(lengths) and lengths[blocks[-1][0]] == min(lengths)
+    assert max(map(len, _blocks(todo, actors=1, batch_size=8, per_actor=1))) == 8
