@@ -14,9 +14,8 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
-from .config import EmbedConfig
+from .config import EmbedConfig, RayConfig
 from .embed import CountProgress, Embedder, EmbeddingCache, EmbeddingPlan, SentenceEmbedder, embed_with_cache
 from .placement import place
 
@@ -45,7 +44,7 @@ class LocalEngine:
 
 
 class _EmbedActor:
-    """One model load per Ray actor, reused for every batch it is given."""
+    """One model load per Ray actor, reused for every block it is given."""
 
     def __init__(self, config: EmbedConfig, cpus: int, prepared=None):
         self.embedder = SentenceEmbedder.from_config(config)
@@ -55,18 +54,52 @@ class _EmbedActor:
 
             self.embedder.install_prepared(ray.get(prepared[0]))
 
-    def __call__(self, batch: dict) -> dict:
+    def where(self) -> tuple[str, str]:
+        """(node id, actor id): answered once the actor is up, so only a started actor is given work."""
         import ray
 
-        vectors = self.embedder.encode(list(batch["text"]))
         context = ray.get_runtime_context()
-        n = len(batch["i"])
-        return {"i": batch["i"], "vector": vectors, "node": np.array([context.get_node_id()] * n),
-                "actor": np.array([context.get_actor_id()] * n)}
+        return context.get_node_id(), context.get_actor_id()
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        return self.embedder.encode(texts)
+
+
+def _blocks(todo: list[int], actors: int, batch_size: int, per_actor: int) -> list[list[int]]:
+    """``todo`` in blocks of at most ``batch_size``, at least ``per_actor`` per actor, longest texts first.
+
+    ``todo`` runs shortest first, so each block holds texts of similar length (less padding for
+    torch); handing out the longest blocks first leaves short ones for the end, when an actor that
+    finishes early would otherwise idle while another embeds a long block.
+    """
+    size = max(1, min(batch_size, len(todo) // (per_actor * actors)))
+    return [todo[i:i + size] for i in range(0, len(todo), size)][::-1]
+
+
+def _run_pool(ray, actors: list, blocks: list[list[int]], texts_at):
+    """Yield ((node, actor), block, vectors) as blocks finish; each actor gets a block only when it is idle.
+
+    An actor takes its first block once it has started (a slow or never-scheduled one holds none back)
+    and its next as soon as it returns the last, before the driver stores what it returned.
+    """
+    queue = list(reversed(blocks))  # pop() from the end: the blocks in the given order
+    running = {actor.where.remote(): (actor, None) for actor in actors}
+    names = {}
+    while queue or any(block is not None for _, block in running.values()):
+        [ref], _ = ray.wait(list(running), num_returns=1)
+        actor, block = running.pop(ref)
+        result = ray.get(ref)
+        if block is None:
+            names[actor] = result
+        if queue:
+            nxt = queue.pop()
+            running[actor.embed.remote(texts_at(nxt))] = (actor, nxt)
+        if block is not None:
+            yield names[actor], block, result
 
 
 def _bar(total: int, show: bool):
-    """Papers embedded / total, with rate and time left, in the terminal (Ray Data's own bars are off)."""
+    """Papers embedded / total, with rate and time left, in the terminal."""
     from tqdm.auto import tqdm
 
     return tqdm(total=total, unit="paper", desc="embedding (ray)", disable=not show)
@@ -81,7 +114,7 @@ def _ray_token_available() -> bool:
 
 
 class RayEngine:
-    """Ray Data for embedding (actor pool), Ray tasks for assignment.
+    """A pool of Ray actors for embedding, Ray tasks for assignment.
 
     Without an address Ray starts a local cluster sized to this machine; with
     ``address`` (or RAY_ADDRESS) it joins an existing cluster. The cache is
@@ -91,7 +124,7 @@ class RayEngine:
     name = "ray"
 
     def __init__(self, address: str | None = None, num_cpus: int | None = None, actors: int | None = None,
-                 batch_size: int = 256):
+                 batch_size: int = RayConfig.batch_size, blocks_per_actor: int = RayConfig.blocks_per_actor):
         self.address = address or os.environ.get("RAY_ADDRESS") or None
         os.environ.setdefault("RAY_DEDUP_LOGS", "0")
         if self.address and _ray_token_available():
@@ -102,6 +135,7 @@ class RayEngine:
         self.num_cpus = num_cpus
         self.actors = actors
         self.batch_size = batch_size
+        self.blocks_per_actor = blocks_per_actor
         self._started = False
         self.embedded_by_: list[dict] = []
 
@@ -114,7 +148,6 @@ class RayEngine:
             ray.init(address=self.address, num_cpus=None if self.address else self.num_cpus,
                      include_dashboard=False, log_to_driver=False, ignore_reinit_error=True,
                      configure_logging=False, runtime_env=runtime_env)
-            ray.data.DataContext.get_current().enable_progress_bars = False
             self._started = True
         return ray
 
@@ -122,49 +155,54 @@ class RayEngine:
         ray = self._ray()
         return max(1, int(ray.cluster_resources().get("CPU", 1)))
 
+    def _start_actors(self, ray, embedder: SentenceEmbedder) -> list:
+        """One actor per CPU of the cluster (or ``actors``), each on one CPU's share, spread over the nodes.
+
+        One single-threaded model call per CPU, as the local engine runs: more threads than cores
+        only fight for them.
+        """
+        cpus = self._cpus()
+        n_actors = min(self.actors or cpus, cpus)
+        threads = max(1, cpus // n_actors)
+        prepared = embedder.prepared_bytes()  # made once here, not once per worker
+        # In a list, so Ray hands each actor the reference and the actor fetches the bytes once.
+        blob = None if prepared is None else [ray.put(prepared)]
+        remote = ray.remote(num_cpus=threads)(_EmbedActor).options(scheduling_strategy="SPREAD")
+        return [remote.remote(embedder.config, threads, blob) for _ in range(n_actors)]
+
     def embed(self, texts: list[str], embedder: SentenceEmbedder, cache: EmbeddingCache,
               progress: CountProgress | None = None, show_bar: bool = False) -> tuple[np.ndarray, int]:
-        """Embed what the cache lacks with a Ray Data pipeline; store each finished batch at once.
+        """Embed what the cache lacks on a pool of Ray actors; store each finished block at once.
 
-        Each actor makes the embedder again from ``embedder.config``, so this
+        Plain actors rather than Ray Data: on a 2-core machine its executor and imports (pyarrow, in
+        the driver and in every worker) cost seconds of the stage, and it gave one actor every block
+        unless told otherwise. Each actor makes the embedder again from ``embedder.config``, so this
         takes a :class:`SentenceEmbedder`, not any :class:`Embedder`.
         """
-        ray = self._ray()
         plan = EmbeddingPlan(texts, embedder, cache)
-        todo = plan.todo
-        if todo:
-            frame = pd.DataFrame({"i": np.asarray(todo, dtype=np.int64), "text": plan.texts_at(todo)})
-            actors = self.actors or self._cpus()
-            threads = max(1, self._cpus() // actors)
-            prepared = embedder.prepared_bytes()  # made once here, not once per worker
-            # In a list, so Ray hands each actor the reference and the actor fetches the bytes once.
-            blob = None if prepared is None else [ray.put(prepared)]
-            # One pandas frame would be one block, so one actor would embed everything while the others
-            # wait: hand Ray Data blocks of one batch each, at least four per actor, and give an actor its next
-            # batch only when it has finished the last (Ray Data's default queues four, and the first actor
-            # ready would take them all).
-            batch = max(1, min(self.batch_size, -(-len(frame) // (4 * actors))))
-            blocks = [frame.iloc[i:i + batch] for i in range(0, len(frame), batch)]
-            pool = ray.data.ActorPoolStrategy(size=actors, max_tasks_in_flight_per_actor=1)
-            ds = ray.data.from_pandas(blocks).map_batches(
-                _EmbedActor, batch_size=batch, compute=pool, num_cpus=threads,
-                fn_constructor_kwargs={"config": embedder.config, "cpus": threads, "prepared": blob})
-            done, by = 0, Counter()
-            bar = _bar(len(todo), show_bar)
-            for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
-                idx = batch["i"]
-                plan.keep(idx, np.asarray(batch["vector"], dtype=np.float32))
-                by.update(zip(batch["node"].tolist(), batch["actor"].tolist()))
-                done += len(idx)
-                bar.update(len(idx))
+        self.embedded_by_ = []
+        if not plan.todo:  # all cached: no cluster to start
+            return plan.vectors(), 0
+        ray = self._ray()
+        actors = self._start_actors(ray, embedder)
+        blocks = _blocks(plan.todo, len(actors), self.batch_size, self.blocks_per_actor)
+        by, done = Counter(), 0
+        bar = _bar(len(plan.todo), show_bar)
+        try:
+            for who, block, vectors in _run_pool(ray, actors, blocks, plan.texts_at):
+                plan.keep(block, np.asarray(vectors, dtype=np.float32))
+                by[who] += len(block)
+                done += len(block)
+                bar.update(len(block))
                 if progress:
-                    progress(done, len(todo))
+                    progress(done, len(plan.todo))
+        finally:
             bar.close()
-            self.embedded_by_ = [{"node": node, "actor": actor, "papers": int(n)}
-                                 for (node, actor), n in sorted(by.items())]
-        else:
-            self.embedded_by_ = []
-        return plan.vectors(), len(todo)
+            for actor in actors:
+                ray.kill(actor)
+        self.embedded_by_ = [{"node": node, "actor": actor, "papers": int(n)}
+                             for (node, actor), n in sorted(by.items())]
+        return plan.vectors(), len(plan.todo)
 
     def assign(self, emb: np.ndarray, centroids: np.ndarray, ids: np.ndarray, sample_emb: np.ndarray,
                sample_xy: np.ndarray, block: int = 4096) -> tuple[np.ndarray, np.ndarray]:

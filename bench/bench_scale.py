@@ -2,6 +2,7 @@
 
     python bench/bench_scale.py [--sizes 5000,10000,20000,40000,77000] [--ray-sizes 20000,77000]
                                 [--cache DIR]
+    python bench/bench_scale.py --embed 1200 [--repeat 2]
 
 The corpus is the Daily Papers archive followed by the arXiv bulk listing
 (../shared/data/arxiv_bulk), the first N papers of that concatenation. Each
@@ -12,6 +13,12 @@ upper bound).
 Embeddings are cached in --cache across sizes, so the table reports both the
 first-time cost (embedding) and the fit cost, which is measured cold: the
 reduction cache is emptied before every build.
+
+``--embed N`` measures the embed stage instead (docs/scaling.md, issue #17):
+builds of the first N papers, local then Ray, each from an empty embedding
+cache (the converted model is shared, as on any machine after its first
+build), with the papers each Ray actor embedded and the machine's load, and
+the Ray/local ratio of the embed stage for each pair.
 """
 
 from __future__ import annotations
@@ -65,7 +72,55 @@ def one_build(data: Path, cache: Path, engine: str) -> dict:
         raise SystemExit(err[-2000:])
     meta = json.loads((out / "run.json").read_text())
     return {"wall": wall, "peak_mb": peak.peak_mb, "tree_mb": peak.tree_mb, "seconds": meta["seconds"],
-            "counts": meta["counts"]}
+            "counts": meta["counts"], "embedded_by": meta.get("embedded_by", [])}
+
+
+MODEL_CACHE = Path(tempfile.gettempdir()) / "bench-model-cache"
+
+
+def _load() -> str:
+    """The 1-minute load average: the figures are only as quiet as the machine was."""
+    return f"{os.getloadavg()[0]:.2f}"
+
+
+def _per_node(by: list[dict]) -> str:
+    nodes: dict[str, int] = {}
+    for entry in by:
+        nodes[entry["node"]] = nodes.get(entry["node"], 0) + entry["papers"]
+    return " + ".join(str(n) for n in sorted(nodes.values(), reverse=True))
+
+
+def embed_rows(n: int, repeat: int) -> None:
+    """Local against Ray on the same papers, each build from an empty embedding cache."""
+    import shutil
+    import statistics
+
+    from analysis.config import EmbedConfig
+    from analysis.embed import SentenceEmbedder
+
+    os.environ["PAPERTOPICS_MODEL_CACHE"] = str(MODEL_CACHE)
+    SentenceEmbedder.from_config(EmbedConfig(), model_cache=MODEL_CACHE).prepare()  # converted once, not timed
+    print("| engine | papers embedded | embed s | papers/s | actors | papers per actor | papers per node | "
+          "wall s | load before | load after |")
+    print("|---" * 10 + "|")
+    ratios = []
+    with tempfile.TemporaryDirectory() as tmp:
+        data = corpus(n, Path(tmp) / f"c{n}.parquet")
+        for _ in range(repeat):
+            embed = {}
+            for engine in ("local", "ray"):
+                cache = Path(tmp) / "cache"
+                shutil.rmtree(cache, ignore_errors=True)
+                load = _load()
+                r = one_build(data, cache, engine)
+                by, embed[engine] = r["embedded_by"], r["seconds"]["embed"]
+                print(f"| {engine} | {r['counts']['embedded_new']} | {embed[engine]:.1f} | "
+                      f"{r['counts']['embedded_new'] / embed[engine]:.1f} | {len(by)} | "
+                      f"{', '.join(str(e['papers']) for e in by)} | {_per_node(by)} | {r['wall']:.0f} | {load} | "
+                      f"{_load()} |", flush=True)
+            ratios.append(embed["ray"] / embed["local"])
+    print(f"\nembed stage, ray / local: {', '.join(f'{x:.2f}' for x in ratios)} "
+          f"(median {statistics.median(ratios):.2f}; target <= 1.15)")
 
 
 def main() -> None:
@@ -73,9 +128,14 @@ def main() -> None:
     p.add_argument("--sizes", default="5000,10000,20000,40000,77000")
     p.add_argument("--ray-sizes", default="20000,77000")
     p.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "bench-scale-cache")
+    p.add_argument("--embed", type=int, metavar="N", help="measure the embed stage of N papers, local against Ray")
+    p.add_argument("--repeat", type=int, default=2, help="--embed: local/Ray pairs to run")
     args = p.parse_args()
     record_results("bench_scale")
     os.environ["PAPERTOPICS_NO_SHIPPED_EMBEDDINGS"] = "1"
+    if args.embed:
+        embed_rows(args.embed, args.repeat)
+        return
     stages = [s.name for s in STAGES if s.name != "load"]
     print("| engine | papers | fitted on | " + " | ".join(stages) + " | wall s | peak RSS MB: build process "
           "| all its processes |")
