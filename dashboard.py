@@ -51,10 +51,11 @@ def main() -> None:
 
 
 SHARED = share().shared
-if SHARED:
+if SHARED and not st.get_option("client.disableDataExport"):
     # also for what runs outside main (widget callbacks): Streamlit then shows a generic line
     st.set_option("client.showErrorDetails", "none")
     # the tables' own CSV download writes cells as they are: visitors get CSVs from the Export page only,
     # where formulas are neutralised
     st.set_option("client.disableDataExport", True)
+    st.rerun()  # the browser got this run's settings when it started: the next run carries the new ones
 guarded(main, hide_errors=SHARED)

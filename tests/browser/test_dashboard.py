@@ -66,6 +66,13 @@ def download(page, button: str) -> bytes:
     return open(info.value.path(), "rb").read()
 
 
+def table_downloads(page) -> int:
+    """How many 'Download as CSV' buttons the tables' toolbars have (hovering the first table draws them)."""
+    page.locator('[data-testid="stDataFrame"]').first.hover()
+    page.wait_for_timeout(500)
+    return page.locator('button[aria-label="Download as CSV"]').count()
+
+
 def test_every_page_renders_and_the_map_is_webgl(page, seed_app, seed_run):
     page.goto(seed_app + "/")
     wait_ready(page, "Topic map")
@@ -113,6 +120,8 @@ def test_every_page_renders_and_the_map_is_webgl(page, seed_app, seed_run):
         assert urllib.parse.urlparse(page.url).path.rstrip("/").endswith(slug)
         assert_clean(page)
         shot(page, f"seed-{slug}")
+        if slug == "topics":
+            assert table_downloads(page) >= 1  # a local user keeps the tables' own download
     page.goto(seed_app + "/trends")  # a direct link to a page, as a bookmark opens it
     wait_ready(page, "Trends")
     page.wait_for_selector(".js-plotly-plot", timeout=30_000)
