@@ -28,6 +28,9 @@ BUNDLED_MODEL = "all-MiniLM-L6-v2"
 DEFAULT_EMBEDDING_COLUMN = "embedding"
 #: Papers counted at once by :func:`analysis.ctfidf.topic_counts`: one chunk's paper x term matrix is held in memory.
 CTFIDF_CHUNK_PAPERS = 20_000
+#: Papers tokenised at once when the themes' word and word-pair index is built (analysis/chunked_index.py):
+#: above it the index is built chunk by chunk, so its peak memory is one chunk's, not the corpus's.
+PHRASE_INDEX_CHUNK_PAPERS = 10_000
 
 
 def default_cache_dir() -> Path:
