@@ -97,15 +97,17 @@ def _tokenised(texts: list[str], start: int, chunk: int, vocab: dict[str, int], 
     ok = ~np.asarray(stop, dtype=bool)[ids]
     same = (doc[1:] == doc[:-1]) & ok[1:] & ok[:-1]
     word_rows, word_cols = _distinct(doc[ok], ids[ok])
-    pair_rows, pair_keys = _distinct(doc[:-1][same], (ids[:-1][same] << 32) | ids[1:][same])  # sorts as left, right
+    pair_keys = (ids[:-1][same] << 32) | ids[1:][same]  # sorts as left * n_words + right does
+    distinct_pairs, inverse = np.unique(pair_keys, return_inverse=True)
+    pair_rows, pair_local = _distinct(doc[:-1][same], inverse.ravel())
+    pair_keys = distinct_pairs[pair_local]
     return _Part(len(lengths), word_rows, word_cols, pair_rows, pair_keys)
 
 
 def _distinct(rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each (row, col) once: the index records whether a paper has a term, not how often."""
-    if not len(rows):
-        return rows.astype(np.int32), cols
-    order = np.lexsort((cols, rows))
-    rows, cols = rows[order], cols[order]
-    first = np.r_[True, (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])]
-    return rows[first].astype(np.int32), cols[first]
+    """Each (row, col) once: the index records whether a paper has a term, not how often.
+
+    ``cols`` are below 2**32 and ``rows`` below 2**31, so one int64 key sorts both (a lexsort is slower).
+    """
+    keys = np.unique((rows.astype(np.int64) << 32) | cols.astype(np.int64))
+    return (keys >> 32).astype(np.int32), keys & 0xFFFFFFFF
