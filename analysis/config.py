@@ -28,6 +28,13 @@ BUNDLED_MODEL = "all-MiniLM-L6-v2"
 DEFAULT_EMBEDDING_COLUMN = "embedding"
 #: Papers counted at once by :func:`analysis.ctfidf.topic_counts`: one chunk's paper x term matrix is held in memory.
 CTFIDF_CHUNK_PAPERS = 20_000
+#: Papers tokenised at once when the themes' word and word-pair index is built (analysis/chunked_index.py):
+#: above it the index is built chunk by chunk, so its peak memory is one chunk's, not the corpus's.
+PHRASE_INDEX_CHUNK_PAPERS = 10_000
+#: Cells of one block's papers x fitted papers similarity matrix when papers outside the fitting sample are placed
+#: (analysis/placement.py): with its argpartition that is about 16 bytes a cell, so 2**24 cells hold 256 MB
+#: however large the sample (4,096 papers a block against 50,000 fitted ones held 3.3 GB).
+ASSIGN_BLOCK_CELLS = 2**24
 
 
 def default_cache_dir() -> Path:

@@ -17,7 +17,7 @@ import numpy as np
 
 from .config import EmbedConfig, RayConfig
 from .embed import CountProgress, Embedder, EmbeddingCache, EmbeddingPlan, SentenceEmbedder, embed_with_cache
-from .placement import place
+from .placement import block_rows, place
 
 
 class LocalEngine:
@@ -35,7 +35,9 @@ class LocalEngine:
         return vectors, n_new
 
     def assign(self, emb: np.ndarray, centroids: np.ndarray, ids: np.ndarray, sample_emb: np.ndarray,
-               sample_xy: np.ndarray, block: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+               sample_xy: np.ndarray, block: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Topics and map positions, a block at a time (default: as many papers as keep a block's matrix small)."""
+        block = block or block_rows(len(sample_emb))
         parts = [place(emb[i:i + block], centroids, ids, sample_emb, sample_xy) for i in range(0, len(emb), block)]
         return np.concatenate([p[0] for p in parts]), np.vstack([p[1] for p in parts])
 

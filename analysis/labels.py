@@ -17,7 +17,6 @@ giving every phrase to one topic only, in the casing the corpus writes it.
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections import Counter
 
@@ -167,12 +166,17 @@ class PhraseVectorizer(CountVectorizer):
         return self
 
     def fit_transform(self, raw_documents, y=None):
-        lists, finals = [], Counter()
+        """Each document's phrase counts, kept as counts: BERTopic hands in one text per topic, so a
+        list of every phrase written would hold the whole corpus's phrases at once (about 1.8 GB at
+        200,000 abstracts; their counts are a fraction of that)."""
+        counted, finals, total = [], Counter(), Counter()
         for doc in raw_documents:
             phrases, last = _phrases(doc, self.max_words)
-            lists.append(phrases)
+            doc_counts = Counter(phrases)
+            del phrases
+            counted.append(doc_counts)
+            total.update(doc_counts)
             finals.update(last)
-        total = Counter(itertools.chain.from_iterable(lists))
         names = np.array(sorted(w for w, c in total.items() if c >= self.min_count), dtype=object)
         counts = np.array([total[w] for w in names], dtype=float)
         keep = whole_phrases(names, counts, self.cutoff_share) & ends_on_noun(names, total, finals,
@@ -180,7 +184,7 @@ class PhraseVectorizer(CountVectorizer):
         self.vocabulary_ = {w: i for i, w in enumerate(names[keep].tolist())}
         self.fixed_vocabulary_ = False
         self._seen = {}
-        return self._matrix(lists)
+        return self._counts_matrix(counted)
 
     def transform(self, raw_documents):
         """Counts of the fitted phrases; a paper seen by an earlier call is not read again.
@@ -200,16 +204,19 @@ class PhraseVectorizer(CountVectorizer):
         return self._matrix(lists)
 
     def _matrix(self, lists: list[list[str]]) -> sp.csr_matrix:
+        return self._counts_matrix([Counter(phrases) for phrases in lists])
+
+    def _counts_matrix(self, counted: list[Counter]) -> sp.csr_matrix:
         vocab = self.vocabulary_
         rows, cols, data = [], [], []
-        for i, phrases in enumerate(lists):
-            for w, c in Counter(phrases).items():
+        for i, counts in enumerate(counted):
+            for w, c in counts.items():
                 j = vocab.get(w)
                 if j is not None:
                     rows.append(i)
                     cols.append(j)
                     data.append(c)
-        X = sp.csr_matrix((np.asarray(data, dtype=self.dtype), (rows, cols)), shape=(len(lists), len(vocab)))
+        X = sp.csr_matrix((np.asarray(data, dtype=self.dtype), (rows, cols)), shape=(len(counted), len(vocab)))
         X.sort_indices()
         return X
 

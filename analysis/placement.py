@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .config import ASSIGN_BLOCK_CELLS
+
 
 def unit_rows(matrix: np.ndarray) -> np.ndarray:
     """Each row scaled to length 1 (a zero row stays zero)."""
@@ -91,6 +93,11 @@ def neighbour_topics(vectors: np.ndarray, ref_vectors: np.ndarray, ref_topics: n
     np.add.at(votes, (rows, np.searchsorted(ids, np.maximum(voter, ids[0])).ravel()), w.ravel())
     best = ids[votes.argmax(axis=1)]
     return np.where(votes.max(axis=1) > 0, best, -1).astype(int)
+
+
+def block_rows(n_fitted: int, cells: int = ASSIGN_BLOCK_CELLS) -> int:
+    """Papers placed at once against ``n_fitted`` papers: a block's similarity matrix stays near ``cells``."""
+    return max(64, int(cells) // max(int(n_fitted), 1))
 
 
 def place(vectors: np.ndarray, centroids: np.ndarray, ids: np.ndarray, sample_vectors: np.ndarray,

@@ -132,7 +132,7 @@ class ThemeCorpus:
                 x = np.vstack([d[0] for d in pieces])
                 self._cache["design"] = (x, sum(d[1] for d in pieces), sum(d[2] for d in pieces))
             else:
-                x = np.c_[self.embeddings, np.ones(len(self))].astype(np.float64)
+                x = np.c_[self.embeddings, np.ones(len(self))].astype(np.float64, copy=False)  # np.c_ made it float64
                 self._cache["design"] = (x, x.T @ x, x.sum(axis=0))
         return self._cache["design"]
 

@@ -62,6 +62,10 @@ class PhraseIndex:
 
     @classmethod
     def build(cls, texts: list[str], min_df: int = 2) -> PhraseIndex:
+        from .chunked_index import PHRASE_INDEX_CHUNK_PAPERS, build_in_chunks
+
+        if len(texts) > PHRASE_INDEX_CHUNK_PAPERS:  # the same index, without the whole corpus's temporaries
+            return build_in_chunks(texts, min_df)
         words = [normalised_words(t) for t in texts]
         flat = np.array(list(chain.from_iterable(words)), dtype=object)
         codes, names = pd.factorize(flat)  # hashing in C: a dict built in Python took 3 s for 2 million words

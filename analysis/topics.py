@@ -243,6 +243,9 @@ class TopicModeler:
             raise ValueError(f"{len(docs)} docs, {len(embeddings)} embeddings and {len(clusters.labels)} topics")
         self.model_ = self._fit_bertopic(docs, embeddings, clusters.labels)
         self.result_ = self._collect(clusters, embeddings, docs)
+        # The phrase vectorizer's memo of the texts it read serves the fit's two reads of the same samples;
+        # kept with the model it would hold ~25,000 papers' phrases for the rest of the build.
+        vars(self.model_.vectorizer_model).pop("_seen", None)
         self.topic_ids_, self.centroids_ = topic_centroids(embeddings, self.result_.topics, unit=True)
         return self
 

@@ -46,6 +46,13 @@ def column_vectors(values, rows, source: str, column: str) -> np.ndarray:
 
 
 def _as_vector(value, where: str) -> np.ndarray:
+    if isinstance(value, np.ndarray) and value.ndim == 1 and value.size and value.dtype.kind in "fiu":
+        # A Parquet list of numbers arrives as a numeric array: nothing in it can be text or a bool, so only
+        # finiteness is checked (element by element in Python, 384 numbers took 0.3 ms a paper: a minute
+        # of a 200,000-paper build's load).
+        if not np.isfinite(value).all():
+            raise InputError(f"{where} holds NaN or infinity")
+        return value.astype(np.float32)
     if isinstance(value, np.ndarray):
         value = value.tolist()
     if value is None or (isinstance(value, float) and np.isnan(value)):

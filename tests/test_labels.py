@@ -37,6 +37,28 @@ def test_vectorizer_drops_phrases_the_corpus_writes_longer():
     assert "multiple-input multiple-output" in vocab and "multiple-input" not in vocab
 
 
+def test_fit_counts_are_every_written_phrase_of_the_vocabulary(run):
+    """fit_transform's counts (kept per document, not as lists of phrases) are each document's spans counted.
+
+    The seed page's papers joined per topic, as BERTopic hands them in: the same counts as transform,
+    which reads each text again, and as counting the spans by hand.
+    """
+    from collections import Counter
+
+    import numpy as np
+
+    joined = [" ".join(g) for _, g in run.papers.assign(text=texts_of(run.papers)).groupby("topic_id")["text"]]
+    vec = PhraseVectorizer(lowercase=False)
+    X = vec.fit_transform(joined)
+    assert X.shape[0] == len(joined) and X.sum() > 1000
+    assert (X != vec.transform(joined)).nnz == 0
+    for i, text in enumerate(joined):
+        by_hand = Counter(w for w in spans(text) if w in vec.vocabulary_)
+        row = X[i].toarray().ravel()
+        assert {w: int(row[j]) for w, j in vec.vocabulary_.items() if row[j]} == dict(by_hand)
+    assert np.array_equal(np.unique(X.indices[X.indptr[0]:X.indptr[1]]), X.indices[X.indptr[0]:X.indptr[1]])
+
+
 def test_words_are_cased_as_the_abstracts_write_them():
     """Inside sentences the abstracts write EHR and MIMO; the Title Case of titles is no evidence."""
     forms = written_forms(DOCS, {"ehr", "mimo", "classification", "neural"})

@@ -30,3 +30,23 @@ def test_outliers_do_not_vote():
     assert neighbour_topics(new, ref, np.array([3, 3, 7, 7]), k=2).tolist() == [3, 7]
     assert neighbour_topics(new, ref, np.array([-1, -1, 7, 7]), k=2).tolist() == [-1, 7]
     assert neighbour_topics(new, ref, np.array([-1, -1, -1, -1]), k=2).tolist() == [-1, -1]
+
+
+def test_assign_in_blocks_equals_placing_every_paper_at_once():
+    """The local engine's blocks (sized by ASSIGN_BLOCK_CELLS) change nothing but the memory a block holds."""
+    from analysis.engines import LocalEngine
+    from analysis.placement import block_rows, place, topic_centroids, unit_rows
+
+    rng = np.random.default_rng(5)
+    centres = unit_rows(rng.standard_normal((6, 32)))
+    fitted = unit_rows(centres[rng.integers(0, 6, 900)] + 0.4 * rng.standard_normal((900, 32)))
+    labels = np.argmax(fitted @ centres.T, axis=1)
+    xy = rng.standard_normal((900, 2)).astype(np.float32)
+    new = unit_rows(centres[rng.integers(0, 6, 500)] + 0.4 * rng.standard_normal((500, 32)))
+    ids, cents = topic_centroids(fitted, labels, unit=True)
+    whole_topics, whole_xy = place(new, cents, ids, fitted, xy)
+    for block in (None, 64, 77, 500):
+        topics, pos = LocalEngine().assign(new, cents, ids, fitted, xy, block=block)
+        assert np.array_equal(topics, whole_topics) and np.allclose(pos, whole_xy)
+    assert (whole_topics == np.argmax(new @ centres.T, axis=1)).mean() > 0.95
+    assert block_rows(50_000) * 50_000 <= 2**24 < 4096 * 50_000 and block_rows(10**9) == 64

@@ -353,3 +353,21 @@ def test_uploads_bring_their_vectors_and_key_the_build_by_them(sample, tmp_path)
     b = corpus_from_uploads([("a.parquet", other.read_bytes())])
     assert a.vectors.shape == (len(sample), 16) and a.vector_column == "embedding"
     assert work_key(a, BuildConfig()) != work_key(b, BuildConfig())
+
+
+def test_numeric_arrays_read_as_their_lists_do():
+    """Parquet hands vectors over as numeric arrays (checked in one step); they give what the same numbers as lists
+    give, and an array of booleans is still no vector."""
+    from analysis.vectors import column_vectors
+
+    rng = np.random.default_rng(1)
+    rows = [rng.standard_normal(12) for _ in range(5)]
+    as_lists = column_vectors([r.tolist() for r in rows], range(1, 6), "a.jsonl", "embedding")
+    for dtype in (np.float64, np.float32, np.int64):
+        arrays = [(r * 10).astype(dtype) if dtype is np.int64 else r.astype(dtype) for r in rows]
+        lists = [a.tolist() for a in arrays]
+        got = column_vectors(arrays, range(1, 6), "a.parquet", "embedding")
+        assert got.dtype == np.float32 and np.array_equal(got, column_vectors(lists, range(1, 6), "a", "embedding"))
+    assert np.allclose(column_vectors([r.astype(np.float32) for r in rows], range(1, 6), "a", "embedding"), as_lists)
+    with pytest.raises(InputError, match="row 2: 'embedding' holds True, not a number"):
+        column_vectors([rows[0], np.ones(12, dtype=bool)], [1, 2], "a.parquet", "embedding")
